@@ -1,0 +1,339 @@
+// Package apiserver is k1s's trimmed kube-apiserver: k8s.io/apiserver's generic server
+// serving the k8s.io/api types from etcd, with k1s's own registries (defaulting,
+// validation, strategies, tables, field selectors) in place of k8s.io/kubernetes's.
+//
+// It never imports controllers, kubelet-lite or plugins: everything else reaches it over
+// HTTPS through client-go.
+package apiserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	utilnet "k8s.io/apimachinery/pkg/util/net"
+	"k8s.io/apimachinery/pkg/version"
+	openapinamer "k8s.io/apiserver/pkg/endpoints/openapi"
+	"k8s.io/apiserver/pkg/registry/generic"
+	registryrest "k8s.io/apiserver/pkg/registry/rest"
+	genericapiserver "k8s.io/apiserver/pkg/server"
+	genericoptions "k8s.io/apiserver/pkg/server/options"
+	serverstorage "k8s.io/apiserver/pkg/server/storage"
+	"k8s.io/apiserver/pkg/storage/storagebackend"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/component-base/compatibility"
+
+	"github.com/k1s-dev/k1s/apiserver/openapi"
+	"github.com/k1s-dev/k1s/apiserver/registry/coordination"
+	"github.com/k1s-dev/k1s/apiserver/registry/core"
+	"github.com/k1s-dev/k1s/apiserver/registry/core/allocator"
+	"github.com/k1s-dev/k1s/apiserver/registry/discovery"
+	"github.com/k1s-dev/k1s/apiserver/registry/events"
+	"github.com/k1s-dev/k1s/apiserver/scheme"
+)
+
+// KubernetesVersion is the Kubernetes release whose API k1s serves.
+const KubernetesVersion = "1.37.2"
+
+// GitVersion is what /version reports: the upstream release, marked as k1s's build of it
+// the way distributions mark theirs (k3s reports v1.x.y+k3s1).
+const GitVersion = "v" + KubernetesVersion + "+k1s"
+
+// Config configures the apiserver. Field names follow kube-apiserver's flags.
+type Config struct {
+	// EtcdServers are etcd client URLs (--etcd-servers).
+	EtcdServers []string
+	// EtcdCAFile, EtcdCertFile and EtcdKeyFile secure the etcd connection (--etcd-cafile,
+	// --etcd-certfile, --etcd-keyfile).
+	EtcdCAFile, EtcdCertFile, EtcdKeyFile string
+	// EtcdPrefix is the key prefix of every object (--etcd-prefix, default /registry).
+	EtcdPrefix string
+
+	// BindAddress and SecurePort are where HTTPS is served (--bind-address, --secure-port).
+	// Listener, when set, is used instead (tests pass a listener on a free port).
+	BindAddress net.IP
+	SecurePort  int
+	Listener    net.Listener
+	// AdvertiseAddress is the IP the kubernetes Service's endpoints point at
+	// (--advertise-address); defaults to BindAddress, or 127.0.0.1 when that is unspecified.
+	AdvertiseAddress net.IP
+
+	// TLSCertFile and TLSKeyFile are the serving certificate (--tls-cert-file,
+	// --tls-private-key-file). ClientCAFile verifies client certificates (--client-ca-file).
+	TLSCertFile, TLSKeyFile string
+	ClientCAFile            string
+
+	// ServiceClusterIPRange (--service-cluster-ip-range) and ServiceNodePortRange
+	// (--service-node-port-range) are the ranges services get their IPs and node ports from.
+	ServiceClusterIPRange string
+	ServiceNodePortRange  string
+
+	// EventTTL is how long events are kept after their last write (--event-ttl).
+	EventTTL time.Duration
+}
+
+// Defaults returns upstream's defaults.
+func Defaults() Config {
+	return Config{
+		EtcdPrefix:            "/registry",
+		BindAddress:           net.ParseIP("127.0.0.1"),
+		SecurePort:            6443,
+		ServiceClusterIPRange: "10.96.0.0/12",
+		ServiceNodePortRange:  "30000-32767",
+		EventTTL:              core.DefaultEventTTL,
+	}
+}
+
+// Validate reports configuration errors, naming the flag.
+func (c *Config) Validate() error {
+	var errs []error
+	if len(c.EtcdServers) == 0 {
+		errs = append(errs, errors.New("--etcd-servers must be set"))
+	}
+	if c.Listener == nil && (c.SecurePort < 0 || c.SecurePort > 65535) {
+		errs = append(errs, fmt.Errorf("--secure-port %d must be between 0 and 65535", c.SecurePort))
+	}
+	if c.TLSCertFile == "" || c.TLSKeyFile == "" {
+		errs = append(errs, errors.New("--tls-cert-file and --tls-private-key-file must be set: k1s serves HTTPS only"))
+	}
+	if c.ClientCAFile == "" {
+		errs = append(errs, errors.New("--client-ca-file must be set"))
+	}
+	if _, _, err := net.ParseCIDR(c.ServiceClusterIPRange); err != nil {
+		errs = append(errs, fmt.Errorf("--service-cluster-ip-range %q: %w", c.ServiceClusterIPRange, err))
+	}
+	if _, err := utilnet.ParsePortRange(c.ServiceNodePortRange); err != nil {
+		errs = append(errs, fmt.Errorf("--service-node-port-range %q: %w", c.ServiceNodePortRange, err))
+	}
+	if c.EventTTL <= 0 {
+		errs = append(errs, fmt.Errorf("--event-ttl must be positive, got %v", c.EventTTL))
+	}
+	return errors.Join(errs...)
+}
+
+// Server is a built apiserver, ready to Run.
+type Server struct {
+	generic   *genericapiserver.GenericAPIServer
+	loopback  kubernetes.Interface
+	allocator *core.Allocators
+	advertise net.IP
+	port      int
+	destroy   []func()
+}
+
+// New builds the apiserver from cfg.
+func New(cfg Config) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	gc := genericapiserver.NewConfig(scheme.Codecs)
+	gc.EffectiveVersion = effectiveVersion{compatibility.NewEffectiveVersionFromString(KubernetesVersion, "", "")}
+
+	serving := genericoptions.NewSecureServingOptions().WithLoopback()
+	serving.BindAddress = cfg.BindAddress
+	serving.BindPort = cfg.SecurePort
+	serving.Listener = cfg.Listener
+	serving.ServerCert.CertKey.CertFile = cfg.TLSCertFile
+	serving.ServerCert.CertKey.KeyFile = cfg.TLSKeyFile
+	if err := serving.ApplyTo(&gc.SecureServing, &gc.LoopbackClientConfig); err != nil {
+		return nil, fmt.Errorf("configuring HTTPS serving: %w", err)
+	}
+	_, portStr, err := net.SplitHostPort(gc.SecureServing.Listener.Addr().String())
+	if err != nil {
+		return nil, err
+	}
+	port, _ := strconv.Atoi(portStr)
+
+	advertise := cfg.AdvertiseAddress
+	if advertise == nil {
+		advertise = cfg.BindAddress
+		if advertise == nil || advertise.IsUnspecified() {
+			advertise = net.ParseIP("127.0.0.1")
+		}
+	}
+	gc.PublicAddress = advertise
+	gc.ExternalAddress = net.JoinHostPort(advertise.String(), portStr)
+
+	if err := applySecurity(gc, cfg); err != nil {
+		return nil, err
+	}
+
+	externalScheme := runtime.NewScheme()
+	if err := scheme.AddExternalToScheme(externalScheme); err != nil {
+		return nil, err
+	}
+	namer := openapinamer.NewDefinitionNamer(externalScheme)
+	gc.OpenAPIConfig = genericapiserver.DefaultOpenAPIConfig(openapi.GetOpenAPIDefinitions, namer)
+	gc.OpenAPIConfig.Info.Title = "Kubernetes"
+	gc.OpenAPIV3Config = genericapiserver.DefaultOpenAPIV3Config(openapi.GetOpenAPIDefinitions, namer)
+	gc.OpenAPIV3Config.Info.Title = "Kubernetes"
+
+	storageFactory, err := newStorageFactory(cfg)
+	if err != nil {
+		return nil, err
+	}
+	etcdOptions := genericoptions.NewEtcdOptions(&storageFactory.StorageConfig)
+	etcdOptions.EnableWatchCache = true
+	etcdOptions.StorageConfig.Transport = storageFactory.StorageConfig.Transport
+	if err := etcdOptions.ApplyWithStorageFactoryTo(storageFactory, gc); err != nil {
+		return nil, fmt.Errorf("configuring storage: %w", err)
+	}
+
+	loopbackConfig := rest.CopyConfig(gc.LoopbackClientConfig)
+	// The apiserver's own deprecation warnings (v1 Endpoints) are for users, not itself.
+	loopbackConfig.WarningHandler = rest.NoWarnings{}
+	loopback, err := kubernetes.NewForConfig(loopbackConfig)
+	if err != nil {
+		return nil, fmt.Errorf("creating the loopback client: %w", err)
+	}
+	informerFactory := informers.NewSharedInformerFactory(loopback, 10*time.Minute)
+	if gc.AdmissionControl, err = newAdmission(loopback, informerFactory); err != nil {
+		return nil, err
+	}
+
+	s := &Server{loopback: loopback, advertise: advertise, port: port}
+	if s.allocator, err = s.newAllocators(cfg, storageFactory); err != nil {
+		s.Destroy()
+		return nil, err
+	}
+
+	generic, err := gc.Complete(informerFactory).New("k1s-apiserver", genericapiserver.NewEmptyDelegate())
+	if err != nil {
+		s.Destroy()
+		return nil, fmt.Errorf("building the generic apiserver: %w", err)
+	}
+	s.generic = generic
+	if err := s.installAPIs(gc.RESTOptionsGetter, cfg); err != nil {
+		s.Destroy()
+		return nil, err
+	}
+	if err := generic.AddPostStartHook("k1s-bootstrap", s.bootstrap); err != nil {
+		s.Destroy()
+		return nil, err
+	}
+	return s, nil
+}
+
+// effectiveVersion reports GitVersion on /version instead of the unset build version of
+// k8s.io/component-base.
+type effectiveVersion struct {
+	compatibility.MutableEffectiveVersion
+}
+
+func (v effectiveVersion) Info() *version.Info {
+	info := v.MutableEffectiveVersion.Info()
+	info.GitVersion = GitVersion
+	info.GitTreeState = "clean"
+	return info
+}
+
+func newStorageFactory(cfg Config) (*serverstorage.DefaultStorageFactory, error) {
+	backend := storagebackend.NewDefaultConfig(cfg.EtcdPrefix, nil)
+	backend.Transport = storagebackend.TransportConfig{
+		ServerList:    cfg.EtcdServers,
+		TrustedCAFile: cfg.EtcdCAFile,
+		CertFile:      cfg.EtcdCertFile,
+		KeyFile:       cfg.EtcdKeyFile,
+	}
+	resourceConfig := serverstorage.NewResourceConfig()
+	resourceConfig.EnableVersions(scheme.ServedGroupVersions...)
+	// Protobuf in etcd, as kube-apiserver stores it, so tools such as etcdhelper read it.
+	factory := serverstorage.NewDefaultStorageFactory(*backend, runtime.ContentTypeProtobuf, scheme.Codecs,
+		serverstorage.NewDefaultResourceEncodingConfig(scheme.Scheme), resourceConfig, specialResourcePrefixes)
+	factory.AddCohabitatingResources(corev1.Resource("events"), eventsv1.Resource("events"))
+	return factory, nil
+}
+
+// specialResourcePrefixes are kube-apiserver's etcd key prefixes that differ from the
+// resource name, so that k1s's etcd layout is Kubernetes's.
+var specialResourcePrefixes = map[schema.GroupResource]string{
+	{Group: "", Resource: "replicationcontrollers"}: "controllers",
+	{Group: "", Resource: "endpoints"}:              "services/endpoints",
+	{Group: "", Resource: "nodes"}:                  "minions",
+	{Group: "", Resource: "services"}:               "services/specs",
+}
+
+func (s *Server) newAllocators(cfg Config, factory *serverstorage.DefaultStorageFactory) (*core.Allocators, error) {
+	storageConfig, err := factory.NewConfig(corev1.Resource("rangeallocations"), &corev1.RangeAllocation{})
+	if err != nil {
+		return nil, fmt.Errorf("configuring allocator storage: %w", err)
+	}
+	store, destroy, err := generic.NewRawStorage(storageConfig, func() runtime.Object { return &corev1.RangeAllocation{} }, nil, "/ranges")
+	if err != nil {
+		return nil, fmt.Errorf("creating allocator storage: %w", err)
+	}
+	s.destroy = append(s.destroy, destroy)
+	ips, err := allocator.NewIPRange(store, "/ranges/serviceips", cfg.ServiceClusterIPRange)
+	if err != nil {
+		return nil, err
+	}
+	ports, err := allocator.NewPortRange(store, "/ranges/servicenodeports", cfg.ServiceNodePortRange)
+	if err != nil {
+		return nil, err
+	}
+	return &core.Allocators{ClusterIPs: ips, NodePorts: ports}, nil
+}
+
+func (s *Server) installAPIs(optsGetter generic.RESTOptionsGetter, cfg Config) error {
+	coreStorage, err := core.NewStorage(optsGetter, s.allocator)
+	if err != nil {
+		return err
+	}
+	coreInfo := genericapiserver.NewDefaultAPIGroupInfo("", scheme.Scheme, scheme.ParameterCodec, scheme.Codecs)
+	coreInfo.VersionedResourcesStorageMap["v1"] = coreStorage
+	if err := s.generic.InstallLegacyAPIGroup(genericapiserver.DefaultLegacyAPIPrefix, &coreInfo); err != nil {
+		return fmt.Errorf("installing the core API: %w", err)
+	}
+
+	groups := []struct {
+		gv      schema.GroupVersion
+		storage func(generic.RESTOptionsGetter) (map[string]registryrest.Storage, error)
+	}{
+		{schema.GroupVersion{Group: "coordination.k8s.io", Version: "v1"}, coordination.NewStorage},
+		{schema.GroupVersion{Group: "discovery.k8s.io", Version: "v1"}, discovery.NewStorage},
+		{eventsv1.SchemeGroupVersion, events.NewStorage},
+	}
+	var infos []*genericapiserver.APIGroupInfo
+	for _, g := range groups {
+		storage, err := g.storage(optsGetter)
+		if err != nil {
+			return fmt.Errorf("building %s storage: %w", g.gv, err)
+		}
+		info := genericapiserver.NewDefaultAPIGroupInfo(g.gv.Group, scheme.Scheme, scheme.ParameterCodec, scheme.Codecs)
+		info.VersionedResourcesStorageMap[g.gv.Version] = storage
+		infos = append(infos, &info)
+	}
+	if err := s.generic.InstallAPIGroups(infos...); err != nil {
+		return fmt.Errorf("installing API groups: %w", err)
+	}
+	return nil
+}
+
+// Run serves until ctx is cancelled, then shuts down gracefully.
+func (s *Server) Run(ctx context.Context) error {
+	defer s.Destroy()
+	return s.generic.PrepareRun().RunWithContext(ctx)
+}
+
+// Destroy releases the storage the server holds. Run calls it on return.
+func (s *Server) Destroy() {
+	if s.generic != nil {
+		s.generic.Destroy()
+	}
+	for _, d := range s.destroy {
+		d()
+	}
+	s.destroy = nil
+}
+
+// Port is the port HTTPS is served on.
+func (s *Server) Port() int { return s.port }

@@ -1,0 +1,168 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/klog/v2"
+
+	"github.com/k1s-dev/k1s/cluster"
+	"github.com/k1s-dev/k1s/kubectlcmd"
+)
+
+// exitCode ends the process with a code without printing anything more.
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit code %d", int(e)) }
+
+// dataDirEnv overrides the default data dir for every command.
+const dataDirEnv = "K1S_DATA_DIR"
+
+func defaultDataDir() string {
+	if d := os.Getenv(dataDirEnv); d != "" {
+		return d
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return ".k1s"
+	}
+	return filepath.Join(home, ".k1s")
+}
+
+func newRootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "k1s",
+		Short:         "k1s runs a whole Kubernetes cluster in one process",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newUpCommand(), newKubectlCommand())
+	return root
+}
+
+func newUpCommand() *cobra.Command {
+	var (
+		cfg     cluster.Config
+		logFile string
+		verbose int
+	)
+	cmd := &cobra.Command{
+		Use:   "up",
+		Short: "Start a cluster and run it until interrupted",
+		Long: `Start a cluster: embedded etcd (or --etcd-servers) and the apiserver, then the rest of
+the control plane. It prints each stage with its time and the kubeconfig to use, and
+stops cleanly on SIGINT or SIGTERM. Starting again on the same --data-dir keeps every object.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+				return fmt.Errorf("creating --data-dir: %w", err)
+			}
+			if logFile == "" {
+				logFile = filepath.Join(cfg.DataDir, "k1s.log")
+			}
+			if err := setUpLogging(logFile, verbose); err != nil {
+				return err
+			}
+			defer klog.Flush()
+			out := cmd.OutOrStdout()
+			start := time.Now()
+			cfg.Progress = func(stage string, took time.Duration) {
+				fmt.Fprintf(out, "  %-13s %8s\n", stage, took.Round(time.Millisecond))
+			}
+			fmt.Fprintf(out, "Starting k1s in %s\n", cfg.DataDir)
+			c, err := cluster.Start(cmd.Context(), cfg)
+			if err != nil {
+				fmt.Fprintf(cmd.ErrOrStderr(), "k1s: %v\n", err)
+				return exitCode(1)
+			}
+			fmt.Fprintf(out, "Ready in %s. Kubeconfig: %s\n", time.Since(start).Round(time.Millisecond), c.Kubeconfig())
+			fmt.Fprintf(out, "  export KUBECONFIG=%s\n  k1s kubectl get namespaces\n", c.Kubeconfig())
+			fmt.Fprintf(out, "Logs: %s. Press Ctrl-C to stop.\n", logFile)
+			select {
+			case <-cmd.Context().Done():
+			case <-c.Done():
+			}
+			fmt.Fprintln(out, "Stopping k1s")
+			if err := c.Stop(); err != nil {
+				fmt.Fprintf(cmd.ErrOrStderr(), "k1s: %v\n", err)
+				return exitCode(1)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.DataDir, "data-dir", defaultDataDir(), "Directory for the cluster's state: etcd data, certificates, kubeconfig, logs (env "+dataDirEnv+")")
+	f.IntVar(&cfg.Port, "port", 6443, "HTTPS port of the apiserver")
+	f.StringVar(&cfg.ListenAddress, "listen-address", "127.0.0.1", "IP address the apiserver listens on")
+	f.StringSliceVar(&cfg.EtcdServers, "etcd-servers", nil, "Use these external etcd client URLs instead of the embedded etcd")
+	f.StringVar(&cfg.EtcdCAFile, "etcd-cafile", "", "CA file to verify the external etcd's serving certificate")
+	f.StringVar(&cfg.EtcdCertFile, "etcd-certfile", "", "Client certificate for the external etcd")
+	f.StringVar(&cfg.EtcdKeyFile, "etcd-keyfile", "", "Client key for the external etcd")
+	f.StringVar(&cfg.ServiceClusterIPRange, "service-cluster-ip-range", "10.96.0.0/12", "CIDR from which Service cluster IPs are allocated")
+	f.StringVar(&cfg.ServiceNodePortRange, "service-node-port-range", "30000-32767", "Port range from which Service node ports are allocated")
+	f.StringVar(&logFile, "log-file", "", "Write logs to this file (default <data-dir>/k1s.log); '-' means stderr")
+	f.IntVarP(&verbose, "v", "v", 0, "Log verbosity")
+	return cmd
+}
+
+// setUpLogging sends klog output to a file, so that `k1s up` shows people only its
+// progress, and the components' logs stay available.
+func setUpLogging(logFile string, verbosity int) error {
+	fs := flag.NewFlagSet("klog", flag.ContinueOnError)
+	klog.InitFlags(fs)
+	settings := map[string]string{"v": fmt.Sprint(verbosity)}
+	if logFile != "-" {
+		settings["logtostderr"] = "false"
+		settings["alsologtostderr"] = "false"
+		settings["stderrthreshold"] = "FATAL"
+		settings["log_file"] = logFile
+		settings["skip_log_headers"] = "true"
+	}
+	for k, v := range settings {
+		if err := fs.Set(k, v); err != nil {
+			return fmt.Errorf("configuring logging: %w", err)
+		}
+	}
+	return nil
+}
+
+func newKubectlCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "kubectl [kubectl arguments]",
+		Short: "Run kubectl against the cluster in --data-dir (env " + dataDirEnv + ")",
+		Long: `Run kubectl, built into k1s, with the cluster's admin kubeconfig: the data dir's kubeconfig
+unless KUBECONFIG or --kubeconfig says otherwise.`,
+		DisableFlagParsing: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			kubeconfig := ""
+			if os.Getenv("KUBECONFIG") == "" && !hasKubeconfigFlag(args) {
+				kubeconfig = filepath.Join(defaultDataDir(), "kubeconfig")
+				if _, err := os.Stat(kubeconfig); err != nil {
+					fmt.Fprintf(cmd.ErrOrStderr(), "k1s: no cluster kubeconfig at %s: start one with `k1s up` (or set %s)\n", kubeconfig, dataDirEnv)
+					return exitCode(1)
+				}
+			}
+			err := kubectlcmd.Run(kubeconfig, args, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
+			var exit *kubectlcmd.ExitError
+			if errors.As(err, &exit) {
+				return exitCode(exit.Code)
+			}
+			return err
+		},
+	}
+}
+
+func hasKubeconfigFlag(args []string) bool {
+	for _, a := range args {
+		if a == "--kubeconfig" || strings.HasPrefix(a, "--kubeconfig=") {
+			return true
+		}
+	}
+	return false
+}
