@@ -34,26 +34,7 @@ func newNamespaces(optsGetter generic.RESTOptionsGetter) (map[string]rest.Storag
 		Singular:   "namespace",
 		New:        func() *corev1.Namespace { return &corev1.Namespace{} },
 		NewList:    func() runtime.Object { return &corev1.NamespaceList{} },
-		Strategy: &registry.Strategy[*corev1.Namespace]{
-			PrepareForCreate: func(_ context.Context, ns *corev1.Namespace) {
-				ns.Status = corev1.NamespaceStatus{Phase: corev1.NamespaceActive}
-				if !slices.Contains(ns.Spec.Finalizers, corev1.FinalizerKubernetes) {
-					ns.Spec.Finalizers = append(ns.Spec.Finalizers, corev1.FinalizerKubernetes)
-				}
-			},
-			PrepareForUpdate: func(_ context.Context, ns, old *corev1.Namespace) {
-				ns.Spec.Finalizers = old.Spec.Finalizers
-				ns.Status = old.Status
-			},
-			Validate: func(_ context.Context, ns *corev1.Namespace) field.ErrorList {
-				return validation.ValidateNamespace(ns)
-			},
-			ValidateUpdate: func(_ context.Context, ns, old *corev1.Namespace) field.ErrorList {
-				return validation.ValidateNamespaceUpdate(ns, old)
-			},
-			Canonicalize: setNamespaceNameLabel,
-			ResetFields:  resetFields("status"),
-		},
+		Strategy:   namespaceStrategy,
 		SelectableFields: func(ns *corev1.Namespace) fields.Set {
 			return fields.Set{"status.phase": string(ns.Status.Phase)}
 		},
@@ -212,4 +193,25 @@ func (r *finalizeREST) Destroy() {}
 
 func (r *finalizeREST) Update(ctx context.Context, name string, objInfo rest.UpdatedObjectInfo, createValidation rest.ValidateObjectFunc, updateValidation rest.ValidateObjectUpdateFunc, _ bool, options *metav1.UpdateOptions) (runtime.Object, bool, error) {
 	return r.store.Update(ctx, name, objInfo, createValidation, updateValidation, false, options)
+}
+
+var namespaceStrategy = &registry.Strategy[*corev1.Namespace]{
+	PrepareForCreate: func(_ context.Context, ns *corev1.Namespace) {
+		ns.Status = corev1.NamespaceStatus{Phase: corev1.NamespaceActive}
+		if !slices.Contains(ns.Spec.Finalizers, corev1.FinalizerKubernetes) {
+			ns.Spec.Finalizers = append(ns.Spec.Finalizers, corev1.FinalizerKubernetes)
+		}
+	},
+	PrepareForUpdate: func(_ context.Context, ns, old *corev1.Namespace) {
+		ns.Spec.Finalizers = old.Spec.Finalizers
+		ns.Status = old.Status
+	},
+	Validate: func(_ context.Context, ns *corev1.Namespace) field.ErrorList {
+		return validation.ValidateNamespace(ns)
+	},
+	ValidateUpdate: func(_ context.Context, ns, old *corev1.Namespace) field.ErrorList {
+		return validation.ValidateNamespaceUpdate(ns, old)
+	},
+	Canonicalize: setNamespaceNameLabel,
+	ResetFields:  resetFields("status"),
 }

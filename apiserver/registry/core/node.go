@@ -24,25 +24,7 @@ func newNodes(optsGetter generic.RESTOptionsGetter) (map[string]rest.Storage, er
 		Singular:   "node",
 		New:        func() *corev1.Node { return &corev1.Node{} },
 		NewList:    func() runtime.Object { return &corev1.NodeList{} },
-		Strategy: &registry.Strategy[*corev1.Node]{
-			// Nodes may set their status on create (kubelets register with it), as upstream.
-			PrepareForCreate: func(_ context.Context, node *corev1.Node) {
-				node.Spec.ConfigSource = nil
-				node.Status.Config = nil
-				syncPodCIDRs(node)
-			},
-			PrepareForUpdate: func(_ context.Context, node, old *corev1.Node) {
-				node.Status = old.Status
-				syncPodCIDRs(node)
-			},
-			Validate: func(_ context.Context, node *corev1.Node) field.ErrorList {
-				return validation.ValidateNode(node)
-			},
-			ValidateUpdate: func(_ context.Context, node, old *corev1.Node) field.ErrorList {
-				return validation.ValidateNodeUpdate(node, old)
-			},
-			ResetFields: resetFields("status"),
-		},
+		Strategy:   nodeStrategy,
 		SelectableFields: func(node *corev1.Node) fields.Set {
 			return fields.Set{"spec.unschedulable": strconv.FormatBool(node.Spec.Unschedulable)}
 		},
@@ -80,4 +62,24 @@ func resetFields(paths ...string) map[fieldpath.APIVersion]*fieldpath.Set {
 		set.Insert(fieldpath.MakePathOrDie(p))
 	}
 	return map[fieldpath.APIVersion]*fieldpath.Set{"v1": set}
+}
+
+var nodeStrategy = &registry.Strategy[*corev1.Node]{
+	// Nodes may set their status on create (kubelets register with it), as upstream.
+	PrepareForCreate: func(_ context.Context, node *corev1.Node) {
+		node.Spec.ConfigSource = nil
+		node.Status.Config = nil
+		syncPodCIDRs(node)
+	},
+	PrepareForUpdate: func(_ context.Context, node, old *corev1.Node) {
+		node.Status = old.Status
+		syncPodCIDRs(node)
+	},
+	Validate: func(_ context.Context, node *corev1.Node) field.ErrorList {
+		return validation.ValidateNode(node)
+	},
+	ValidateUpdate: func(_ context.Context, node, old *corev1.Node) field.ErrorList {
+		return validation.ValidateNodeUpdate(node, old)
+	},
+	ResetFields: resetFields("status"),
 }

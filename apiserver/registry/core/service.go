@@ -37,23 +37,7 @@ func newServices(optsGetter generic.RESTOptionsGetter, alloc *Allocators) (map[s
 		Singular:   "service",
 		New:        func() *corev1.Service { return &corev1.Service{} },
 		NewList:    func() runtime.Object { return &corev1.ServiceList{} },
-		Strategy: &registry.Strategy[*corev1.Service]{
-			Namespaced: true,
-			PrepareForCreate: func(_ context.Context, svc *corev1.Service) {
-				svc.Status = corev1.ServiceStatus{}
-			},
-			PrepareForUpdate: func(_ context.Context, svc, old *corev1.Service) {
-				svc.Status = old.Status
-			},
-			Validate: func(_ context.Context, svc *corev1.Service) field.ErrorList {
-				return validation.ValidateServiceCreate(svc)
-			},
-			ValidateUpdate: func(_ context.Context, svc, old *corev1.Service) field.ErrorList {
-				return validation.ValidateServiceUpdate(svc, old)
-			},
-			AllowUnconditionalUpdate: true,
-			ResetFields:              resetFields("status"),
-		},
+		Strategy:   serviceStrategy,
 		SelectableFields: func(svc *corev1.Service) fields.Set {
 			return fields.Set{"spec.clusterIP": svc.Spec.ClusterIP, "spec.type": string(svc.Spec.Type)}
 		},
@@ -393,4 +377,22 @@ func serviceNodePorts(svc *corev1.Service) []int {
 		ports = append(ports, int(svc.Spec.HealthCheckNodePort))
 	}
 	return ports
+}
+
+var serviceStrategy = &registry.Strategy[*corev1.Service]{
+	Namespaced: true,
+	PrepareForCreate: func(_ context.Context, svc *corev1.Service) {
+		svc.Status = corev1.ServiceStatus{}
+	},
+	PrepareForUpdate: func(_ context.Context, svc, old *corev1.Service) {
+		svc.Status = old.Status
+	},
+	Validate: func(_ context.Context, svc *corev1.Service) field.ErrorList {
+		return validation.ValidateServiceCreate(svc)
+	},
+	ValidateUpdate: func(_ context.Context, svc, old *corev1.Service) field.ErrorList {
+		return validation.ValidateServiceUpdate(svc, old)
+	},
+	AllowUnconditionalUpdate: true,
+	ResetFields:              resetFields("status"),
 }

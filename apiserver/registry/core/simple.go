@@ -25,16 +25,7 @@ func newConfigMaps(optsGetter generic.RESTOptionsGetter) (map[string]rest.Storag
 		Singular:   "configmap",
 		New:        func() *corev1.ConfigMap { return &corev1.ConfigMap{} },
 		NewList:    func() runtime.Object { return &corev1.ConfigMapList{} },
-		Strategy: &registry.Strategy[*corev1.ConfigMap]{
-			Namespaced: true,
-			Validate: func(_ context.Context, obj *corev1.ConfigMap) field.ErrorList {
-				return validation.ValidateConfigMap(obj)
-			},
-			ValidateUpdate: func(_ context.Context, obj, old *corev1.ConfigMap) field.ErrorList {
-				return validation.ValidateConfigMapUpdate(obj, old)
-			},
-			AllowUnconditionalUpdate: true,
-		},
+		Strategy:   configMapStrategy,
 	})
 	if err != nil {
 		return nil, err
@@ -49,22 +40,7 @@ func newSecrets(optsGetter generic.RESTOptionsGetter) (map[string]rest.Storage, 
 		Singular: "secret",
 		New:      func() *corev1.Secret { return &corev1.Secret{} },
 		NewList:  func() runtime.Object { return &corev1.SecretList{} },
-		Strategy: &registry.Strategy[*corev1.Secret]{
-			Namespaced: true,
-			PrepareForCreate: func(_ context.Context, secret *corev1.Secret) {
-				mergeStringData(secret)
-			},
-			PrepareForUpdate: func(_ context.Context, secret, _ *corev1.Secret) {
-				mergeStringData(secret)
-			},
-			Validate: func(_ context.Context, obj *corev1.Secret) field.ErrorList {
-				return validation.ValidateSecret(obj)
-			},
-			ValidateUpdate: func(_ context.Context, obj, old *corev1.Secret) field.ErrorList {
-				return validation.ValidateSecretUpdate(obj, old)
-			},
-			AllowUnconditionalUpdate: true,
-		},
+		Strategy: secretStrategy,
 		SelectableFields: func(obj *corev1.Secret) fields.Set {
 			return fields.Set{"type": string(obj.Type)}
 		},
@@ -99,22 +75,7 @@ func newServiceAccounts(optsGetter generic.RESTOptionsGetter) (map[string]rest.S
 		Singular:   "serviceaccount",
 		New:        func() *corev1.ServiceAccount { return &corev1.ServiceAccount{} },
 		NewList:    func() runtime.Object { return &corev1.ServiceAccountList{} },
-		Strategy: &registry.Strategy[*corev1.ServiceAccount]{
-			Namespaced: true,
-			PrepareForCreate: func(_ context.Context, obj *corev1.ServiceAccount) {
-				cleanSecretReferences(obj)
-			},
-			PrepareForUpdate: func(_ context.Context, obj, _ *corev1.ServiceAccount) {
-				cleanSecretReferences(obj)
-			},
-			Validate: func(_ context.Context, obj *corev1.ServiceAccount) field.ErrorList {
-				return validation.ValidateServiceAccount(obj)
-			},
-			ValidateUpdate: func(_ context.Context, obj, old *corev1.ServiceAccount) field.ErrorList {
-				return validation.ValidateServiceAccountUpdate(obj, old)
-			},
-			AllowUnconditionalUpdate: true,
-		},
+		Strategy:   serviceAccountStrategy,
 	})
 	if err != nil {
 		return nil, err
@@ -138,20 +99,67 @@ func newEndpoints(optsGetter generic.RESTOptionsGetter) (map[string]rest.Storage
 		Singular:   "endpoints",
 		New:        func() *corev1.Endpoints { return &corev1.Endpoints{} },
 		NewList:    func() runtime.Object { return &corev1.EndpointsList{} },
-		Strategy: &registry.Strategy[*corev1.Endpoints]{
-			Namespaced: true,
-			Validate: func(_ context.Context, obj *corev1.Endpoints) field.ErrorList {
-				return validation.ValidateEndpointsCreate(obj)
-			},
-			ValidateUpdate: func(_ context.Context, obj, old *corev1.Endpoints) field.ErrorList {
-				return validation.ValidateEndpointsUpdate(obj, old)
-			},
-			AllowCreateOnUpdate:      true,
-			AllowUnconditionalUpdate: true,
-		},
+		Strategy:   endpointsStrategy,
 	})
 	if err != nil {
 		return nil, err
 	}
 	return map[string]rest.Storage{"endpoints": store}, nil
+}
+
+var configMapStrategy = &registry.Strategy[*corev1.ConfigMap]{
+	Namespaced: true,
+	Validate: func(_ context.Context, obj *corev1.ConfigMap) field.ErrorList {
+		return validation.ValidateConfigMap(obj)
+	},
+	ValidateUpdate: func(_ context.Context, obj, old *corev1.ConfigMap) field.ErrorList {
+		return validation.ValidateConfigMapUpdate(obj, old)
+	},
+	AllowUnconditionalUpdate: true,
+}
+
+var secretStrategy = &registry.Strategy[*corev1.Secret]{
+	Namespaced: true,
+	PrepareForCreate: func(_ context.Context, secret *corev1.Secret) {
+		mergeStringData(secret)
+	},
+	PrepareForUpdate: func(_ context.Context, secret, _ *corev1.Secret) {
+		mergeStringData(secret)
+	},
+	Validate: func(_ context.Context, obj *corev1.Secret) field.ErrorList {
+		return validation.ValidateSecret(obj)
+	},
+	ValidateUpdate: func(_ context.Context, obj, old *corev1.Secret) field.ErrorList {
+		return validation.ValidateSecretUpdate(obj, old)
+	},
+	AllowUnconditionalUpdate: true,
+}
+
+var serviceAccountStrategy = &registry.Strategy[*corev1.ServiceAccount]{
+	Namespaced: true,
+	PrepareForCreate: func(_ context.Context, obj *corev1.ServiceAccount) {
+		cleanSecretReferences(obj)
+	},
+	PrepareForUpdate: func(_ context.Context, obj, _ *corev1.ServiceAccount) {
+		cleanSecretReferences(obj)
+	},
+	Validate: func(_ context.Context, obj *corev1.ServiceAccount) field.ErrorList {
+		return validation.ValidateServiceAccount(obj)
+	},
+	ValidateUpdate: func(_ context.Context, obj, old *corev1.ServiceAccount) field.ErrorList {
+		return validation.ValidateServiceAccountUpdate(obj, old)
+	},
+	AllowUnconditionalUpdate: true,
+}
+
+var endpointsStrategy = &registry.Strategy[*corev1.Endpoints]{
+	Namespaced: true,
+	Validate: func(_ context.Context, obj *corev1.Endpoints) field.ErrorList {
+		return validation.ValidateEndpointsCreate(obj)
+	},
+	ValidateUpdate: func(_ context.Context, obj, old *corev1.Endpoints) field.ErrorList {
+		return validation.ValidateEndpointsUpdate(obj, old)
+	},
+	AllowCreateOnUpdate:      true,
+	AllowUnconditionalUpdate: true,
 }
