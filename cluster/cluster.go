@@ -327,4 +327,3 @@ func (c *Cluster) Stop() error {
 	})
 	return c.stopErr
 }
-
