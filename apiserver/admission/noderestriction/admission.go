@@ -407,4 +407,3 @@ func admitLease(nodeName string, a admission.Attributes) error {
 	}
 	return nil
 }
-
