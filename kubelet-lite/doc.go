@@ -1,0 +1,62 @@
+// Package kubeletlite is k1s's lightweight kubelet: one Kubelet value per
+// node, with a simulated container runtime instead of a CRI.
+//
+// A Kubelet does, against the apiserver and with the node's own client, what a
+// v1.37 kubelet does on the node-to-control-plane path (SPEC.md section 1):
+//
+//   - registers its Node (labels, taints, addresses, capacity and allocatable,
+//     nodeInfo, conditions), reconciles an existing one as upstream does, waits
+//     for an admin-created Node with RegisterNode=false, and registers again if
+//     the Node is deleted while it runs;
+//   - renews its Lease in kube-node-lease every 0.25 x leaseDurationSeconds
+//     (10 s, jittered), owned by the Node;
+//   - computes NodeStatus every NodeStatusUpdateFrequency and PATCHes
+//     nodes/<name>/status only when it changed or NodeStatusReportFrequency has
+//     passed since the last report;
+//   - watches only the pods with spec.nodeName=<node>, admits them against
+//     allocatable (rejections end Failed with OutOfcpu, OutOfmemory,
+//     OutOfpods, ...), runs them in the simulated runtime, reports their status
+//     (phase, container states, conditions, IPs), and finishes graceful
+//     deletions with a DELETE of grace period 0 and a UID precondition.
+//
+// Everything runs on one goroutine per Kubelet plus its two informers; every
+// timer is on the injected clock (k8s.io/utils/clock), so a process can hold
+// 1,000 kubelets and tests drive time with a fake clock. Test and demo hooks:
+// SetReady, SetPressure, PauseHeartbeats / ResumeHeartbeats.
+//
+// # Simulated containers
+//
+// Containers do not run anything; pod annotations say what they do. Each key
+// also exists per container as "<key>.<container>", which wins over the pod-wide
+// key:
+//
+//	k1s.dev/run-duration   Go duration a container runs, then exits. Unset:
+//	                       regular containers and sidecars run until stopped,
+//	                       regular init containers complete immediately.
+//	k1s.dev/exit-code      exit code (0-255, default 0). Alone, without a run
+//	                       duration, the container exits as soon as it starts.
+//	k1s.dev/ready-delay    time from start until the container is ready (a
+//	                       readiness probe that passes late). Default 0.
+//	k1s.dev/stop-duration  time a container needs to stop once asked. Within
+//	                       the grace period it exits 0 (Completed); otherwise it
+//	                       is killed at the end of the grace period with 137
+//	                       (Error). Default 0: it stops at once.
+//
+// The pod-wide run-duration and exit-code apply to regular containers only;
+// init containers and sidecars (init containers with restartPolicy Always) take
+// only the per-container keys. Example: a Job pod that fails after 5 s has
+// k1s.dev/run-duration: 5s and k1s.dev/exit-code: "1".
+//
+// Init containers run first, in order; exits follow the restart policy
+// (Always/OnFailure restart with restartCount+1 and lastState, the crash-loop
+// back-off of 10 s doubling to 5 min applies from the second restart on; Never
+// ends the pod Succeeded if all exited 0, else Failed).
+//
+// # What this package must never do
+//
+// It knows the control plane only through the kubernetes.Interface it is given:
+// it never imports k1s's apiserver, cluster or controllers packages (nor
+// k8s.io/kubernetes), never reads etcd, and never writes objects other than its
+// own Node, Lease, Events and the pods bound to its node, so that it behaves the
+// same in-process and across a network with NodeRestriction enforced.
+package kubeletlite
