@@ -14,8 +14,11 @@ import (
 	"strconv"
 	"time"
 
+	authenticationv1 "k8s.io/api/authentication/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilnet "k8s.io/apimachinery/pkg/util/net"
@@ -124,6 +127,7 @@ func (c *Config) Validate() error {
 type Server struct {
 	generic   *genericapiserver.GenericAPIServer
 	loopback  kubernetes.Interface
+	security  *security
 	allocator *core.Allocators
 	advertise net.IP
 	port      int
@@ -163,10 +167,6 @@ func New(cfg Config) (*Server, error) {
 	gc.PublicAddress = advertise
 	gc.ExternalAddress = net.JoinHostPort(advertise.String(), portStr)
 
-	if err := applySecurity(gc, cfg); err != nil {
-		return nil, err
-	}
-
 	externalScheme := runtime.NewScheme()
 	if err := scheme.AddExternalToScheme(externalScheme); err != nil {
 		return nil, err
@@ -196,11 +196,15 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("creating the loopback client: %w", err)
 	}
 	informerFactory := informers.NewSharedInformerFactory(loopback, 10*time.Minute)
+	sec, err := applySecurity(gc, cfg, informerFactory)
+	if err != nil {
+		return nil, err
+	}
 	if gc.AdmissionControl, err = newAdmission(loopback, informerFactory); err != nil {
 		return nil, err
 	}
 
-	s := &Server{loopback: loopback, advertise: advertise, port: port}
+	s := &Server{loopback: loopback, security: sec, advertise: advertise, port: port}
 	if s.allocator, err = s.newAllocators(cfg, storageFactory); err != nil {
 		s.Destroy()
 		return nil, err
@@ -217,6 +221,10 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	if err := generic.AddPostStartHook("k1s-bootstrap", s.bootstrap); err != nil {
+		s.Destroy()
+		return nil, err
+	}
+	if err := s.addRBACHooks(informerFactory); err != nil {
 		s.Destroy()
 		return nil, err
 	}
@@ -301,6 +309,9 @@ func (s *Server) installAPIs(optsGetter generic.RESTOptionsGetter, cfg Config) e
 		{schema.GroupVersion{Group: "coordination.k8s.io", Version: "v1"}, coordination.NewStorage},
 		{schema.GroupVersion{Group: "discovery.k8s.io", Version: "v1"}, discovery.NewStorage},
 		{eventsv1.SchemeGroupVersion, events.NewStorage},
+		{rbacv1.SchemeGroupVersion, s.rbacStorage},
+		{authorizationv1.SchemeGroupVersion, s.authorizationStorage},
+		{authenticationv1.SchemeGroupVersion, s.authenticationStorage},
 	}
 	var infos []*genericapiserver.APIGroupInfo
 	for _, g := range groups {

@@ -57,6 +57,12 @@ type Config struct {
 	ServiceClusterIPRange string
 	ServiceNodePortRange  string
 
+	// Nodes is how many nodes (kubelets) start with the cluster, named k1s-node-1..N.
+	// Start returns once all of them are Ready.
+	Nodes int
+	// Zones spreads the nodes round-robin over these topology.kubernetes.io/zone values.
+	Zones []string
+
 	// Progress, when set, is told about each start-up stage as it completes.
 	Progress func(stage string, took time.Duration)
 }
@@ -66,6 +72,9 @@ func (c *Config) Validate() error {
 	var errs []error
 	if c.Port < 0 || c.Port > 65535 {
 		errs = append(errs, fmt.Errorf("--port %d must be between 0 and 65535", c.Port))
+	}
+	if c.Nodes < 0 {
+		errs = append(errs, fmt.Errorf("--nodes %d must not be negative", c.Nodes))
 	}
 	if c.ListenAddress != "" && net.ParseIP(c.ListenAddress) == nil {
 		errs = append(errs, fmt.Errorf("--listen-address %q is not an IP address", c.ListenAddress))
@@ -85,6 +94,7 @@ type Cluster struct {
 	kubeconfig string
 	ca         *pki.CA
 
+	nodes    nodes
 	etcd     *etcd.Server
 	cancel   context.CancelFunc
 	done     chan struct{}
@@ -99,7 +109,7 @@ func Start(ctx context.Context, cfg Config) (_ *Cluster, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	c := &Cluster{cfg: cfg, dataDir: cfg.DataDir, done: make(chan struct{})}
+	c := &Cluster{cfg: cfg, dataDir: cfg.DataDir, done: make(chan struct{}), nodes: nodes{byName: map[string]*Node{}}}
 	defer func() {
 		if err != nil {
 			c.Stop()
@@ -170,6 +180,12 @@ func Start(ctx context.Context, cfg Config) (_ *Cluster, err error) {
 		return nil, err
 	}
 	stage("apiserver")
+	if cfg.Nodes > 0 {
+		if err := c.startNodes(ctx); err != nil {
+			return nil, err
+		}
+		stage(fmt.Sprintf("%d nodes", cfg.Nodes))
+	}
 	return c, nil
 }
 
@@ -309,6 +325,7 @@ func (c *Cluster) Err() error { return c.runErr }
 func (c *Cluster) Stop() error {
 	c.stopOnce.Do(func() {
 		logger := klog.Background().WithName("cluster")
+		c.stopNodes()
 		if c.cancel != nil {
 			c.cancel()
 			<-c.done

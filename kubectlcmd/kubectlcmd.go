@@ -9,6 +9,7 @@ package kubectlcmd
 import (
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
 
@@ -41,6 +42,17 @@ func Run(kubeconfig string, args []string, in io.Reader, out, errOut io.Writer) 
 	mu.Lock()
 	defer mu.Unlock()
 
+	// kubectl reads `-f -` from os.Stdin itself (cli-runtime's FileVisitor), not from
+	// IOStreams.In, so a caller's stdin would be silently ignored: serve it on os.Stdin
+	// for the duration of the command. Commands run one at a time, so the swap is safe.
+	if f, ok := in.(*os.File); in != nil && (!ok || f != os.Stdin) {
+		restore, err := redirectStdin(in)
+		if err != nil {
+			return &ExitError{Message: err.Error(), Code: 1}
+		}
+		defer restore()
+	}
+
 	streams := genericiooptions.IOStreams{In: in, Out: out, ErrOut: errOut}
 	flags := genericclioptions.NewConfigFlags(true).WithDeprecatedPasswordFlag().
 		WithDiscoveryBurst(300).WithDiscoveryQPS(50.0).WithWarningPrinter(streams)
@@ -53,6 +65,7 @@ func Run(kubeconfig string, args []string, in io.Reader, out, errOut io.Writer) 
 		ConfigFlags:   flags,
 		IOStreams:     streams,
 	})
+	replaceCanIRun(cmd, flags, streams)
 	cmd.SetArgs(args)
 	cmd.SetIn(in)
 	cmd.SetOut(out)
@@ -78,4 +91,23 @@ func Run(kubeconfig string, args []string, in io.Reader, out, errOut io.Writer) 
 		return &ExitError{Message: err.Error(), Code: 1}
 	}
 	return nil
+}
+
+// redirectStdin makes os.Stdin a pipe fed from in until restore is called.
+func redirectStdin(in io.Reader) (restore func(), err error) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("redirecting stdin: %w", err)
+	}
+	go func() {
+		// Fails with EPIPE once restore closes r, when kubectl did not read it all.
+		_, _ = io.Copy(w, in)
+		w.Close()
+	}()
+	saved := os.Stdin
+	os.Stdin = r
+	return func() {
+		os.Stdin = saved
+		r.Close()
+	}, nil
 }

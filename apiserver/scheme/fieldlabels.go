@@ -21,6 +21,7 @@ import (
 	discoverydefaults "github.com/k1s-dev/k1s/apiserver/apis/discovery/v1"
 	eventsdefaults "github.com/k1s-dev/k1s/apiserver/apis/events/v1"
 	policydefaults "github.com/k1s-dev/k1s/apiserver/apis/policy/v1"
+	rbacdefaults "github.com/k1s-dev/k1s/apiserver/apis/rbac/v1"
 )
 
 var defaulters = []func(*runtime.Scheme) error{
@@ -31,6 +32,7 @@ var defaulters = []func(*runtime.Scheme) error{
 	appsdefaults.RegisterDefaults,
 	batchdefaults.RegisterDefaults,
 	policydefaults.RegisterDefaults,
+	rbacdefaults.RegisterDefaults,
 }
 
 // fieldLabels are the field selectors each kind supports beyond metadata.name and

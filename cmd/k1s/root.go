@@ -42,7 +42,7 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newUpCommand(), newKubectlCommand())
+	root.AddCommand(newUpCommand(), newKubectlCommand(), newNodeCommand())
 	return root
 }
 
@@ -81,6 +81,13 @@ stops cleanly on SIGINT or SIGTERM. Starting again on the same --data-dir keeps 
 				fmt.Fprintf(cmd.ErrOrStderr(), "k1s: %v\n", err)
 				return exitCode(1)
 			}
+			stopControl, err := serveControl(cmd.Context(), cfg.DataDir, c)
+			if err != nil {
+				c.Stop()
+				fmt.Fprintf(cmd.ErrOrStderr(), "k1s: %v\n", err)
+				return exitCode(1)
+			}
+			defer stopControl()
 			fmt.Fprintf(out, "Ready in %s. Kubeconfig: %s\n", time.Since(start).Round(time.Millisecond), c.Kubeconfig())
 			fmt.Fprintf(out, "  export KUBECONFIG=%s\n  k1s kubectl get namespaces\n", c.Kubeconfig())
 			fmt.Fprintf(out, "Logs: %s. Press Ctrl-C to stop.\n", logFile)
@@ -106,6 +113,8 @@ stops cleanly on SIGINT or SIGTERM. Starting again on the same --data-dir keeps 
 	f.StringVar(&cfg.EtcdKeyFile, "etcd-keyfile", "", "Client key for the external etcd")
 	f.StringVar(&cfg.ServiceClusterIPRange, "service-cluster-ip-range", "10.96.0.0/12", "CIDR from which Service cluster IPs are allocated")
 	f.StringVar(&cfg.ServiceNodePortRange, "service-node-port-range", "30000-32767", "Port range from which Service node ports are allocated")
+	f.IntVar(&cfg.Nodes, "nodes", 3, "Number of nodes (kubelets) to start, named k1s-node-1..N")
+	f.StringSliceVar(&cfg.Zones, "zones", nil, "Spread the nodes over these zones (topology.kubernetes.io/zone), e.g. a,b,c")
 	f.StringVar(&logFile, "log-file", "", "Write logs to this file (default <data-dir>/k1s.log); '-' means stderr")
 	f.IntVarP(&verbose, "v", "v", 0, "Log verbosity")
 	return cmd

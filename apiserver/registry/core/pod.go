@@ -191,9 +191,19 @@ type bindingREST struct {
 	store *genericregistry.Store
 }
 
-var _ rest.NamedCreater = &bindingREST{}
+var (
+	_ rest.NamedCreater                   = &bindingREST{}
+	_ rest.SubresourceObjectMetaPreserver = &bindingREST{}
+)
 
 func (r *bindingREST) New() runtime.Object { return &corev1.Binding{} }
+
+// PreserveRequestObjectMetaSystemFieldsOnSubresourceCreate keeps the binding's uid and
+// resourceVersion, which the create handler otherwise wipes: they are the preconditions
+// that stop a scheduler from binding a pod recreated under the same name (as upstream).
+func (r *bindingREST) PreserveRequestObjectMetaSystemFieldsOnSubresourceCreate() bool {
+	return true
+}
 
 func (r *bindingREST) Destroy() {}
 

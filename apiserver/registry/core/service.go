@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -17,6 +18,7 @@ import (
 	"k8s.io/apiserver/pkg/registry/rest"
 	"k8s.io/apiserver/pkg/util/dryrun"
 	"k8s.io/klog/v2"
+	"k8s.io/utils/ptr"
 
 	"github.com/k1s-dev/k1s/apiserver/apis/core/validation"
 	"github.com/k1s-dev/k1s/apiserver/registry"
@@ -60,6 +62,68 @@ func newServices(optsGetter generic.RESTOptionsGetter, alloc *Allocators) (map[s
 		ResetFields: resetFields("spec"),
 	})
 	return map[string]rest.Storage{"services": store, "services/status": status}, nil
+}
+
+// dropTypeDependentFields is upstream's: when an update changes the type, fields the new
+// type does not use are wiped if the client left them as they were (they were defaulted or
+// allocated for the old type). Without it, `kubectl patch svc -p '{"spec":{"type":"ClusterIP"}}'`
+// of a NodePort service fails validation on the kept externalTrafficPolicy, and a switch
+// to ExternalName on the kept clusterIPs. It runs before validation; the allocator then
+// frees what was dropped.
+func dropTypeDependentFields(svc, old *corev1.Service) {
+	if old.Spec.Type != corev1.ServiceTypeExternalName && svc.Spec.Type == corev1.ServiceTypeExternalName {
+		if svc.Spec.ClusterIP == old.Spec.ClusterIP && slices.Equal(svc.Spec.ClusterIPs, old.Spec.ClusterIPs) {
+			svc.Spec.ClusterIP, svc.Spec.ClusterIPs = "", nil
+		}
+		if slices.Equal(svc.Spec.IPFamilies, old.Spec.IPFamilies) {
+			svc.Spec.IPFamilies = nil
+		}
+		if ptr.Equal(svc.Spec.IPFamilyPolicy, old.Spec.IPFamilyPolicy) {
+			svc.Spec.IPFamilyPolicy = nil
+		}
+	}
+	usesNodePorts := func(s *corev1.Service) bool {
+		return s.Spec.Type == corev1.ServiceTypeNodePort || s.Spec.Type == corev1.ServiceTypeLoadBalancer
+	}
+	if usesNodePorts(old) && !usesNodePorts(svc) && sameNodePorts(svc, old) {
+		for i := range svc.Spec.Ports {
+			svc.Spec.Ports[i].NodePort = 0
+		}
+	}
+	if needsHealthCheckNodePort(old) && !needsHealthCheckNodePort(svc) && svc.Spec.HealthCheckNodePort == old.Spec.HealthCheckNodePort {
+		svc.Spec.HealthCheckNodePort = 0
+	}
+	if old.Spec.Type == corev1.ServiceTypeLoadBalancer && svc.Spec.Type != corev1.ServiceTypeLoadBalancer {
+		if svc.Spec.AllocateLoadBalancerNodePorts != nil && old.Spec.AllocateLoadBalancerNodePorts != nil &&
+			*svc.Spec.AllocateLoadBalancerNodePorts == *old.Spec.AllocateLoadBalancerNodePorts {
+			svc.Spec.AllocateLoadBalancerNodePorts = nil
+		}
+		if ptr.Equal(svc.Spec.LoadBalancerClass, old.Spec.LoadBalancerClass) {
+			svc.Spec.LoadBalancerClass = nil
+		}
+		svc.Status.LoadBalancer = corev1.LoadBalancerStatus{}
+	}
+	if externallyAccessible(old) && !externallyAccessible(svc) && svc.Spec.ExternalTrafficPolicy == old.Spec.ExternalTrafficPolicy {
+		svc.Spec.ExternalTrafficPolicy = ""
+	}
+}
+
+// sameNodePorts reports whether svc kept old's node port for every port they share.
+func sameNodePorts(svc, old *corev1.Service) bool {
+	for _, p := range svc.Spec.Ports {
+		for _, op := range old.Spec.Ports {
+			if p.Name == op.Name && p.NodePort != op.NodePort {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// externallyAccessible is upstream's pkg/api/service ExternallyAccessible.
+func externallyAccessible(svc *corev1.Service) bool {
+	return svc.Spec.Type == corev1.ServiceTypeLoadBalancer || svc.Spec.Type == corev1.ServiceTypeNodePort ||
+		(svc.Spec.Type == corev1.ServiceTypeClusterIP && len(svc.Spec.ExternalIPs) > 0)
 }
 
 // txn records what one request allocated, so a failed request gives it all back, and
@@ -386,6 +450,7 @@ var serviceStrategy = &registry.Strategy[*corev1.Service]{
 	},
 	PrepareForUpdate: func(_ context.Context, svc, old *corev1.Service) {
 		svc.Status = old.Status
+		dropTypeDependentFields(svc, old)
 	},
 	Validate: func(_ context.Context, svc *corev1.Service) field.ErrorList {
 		return validation.ValidateServiceCreate(svc)
