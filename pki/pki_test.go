@@ -2,12 +2,12 @@ package pki
 
 import (
 	"crypto/x509"
-
-	"k8s.io/client-go/util/cert"
 	"net"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"k8s.io/client-go/util/cert"
 )
 
 func TestCAAndCertificates(t *testing.T) {
