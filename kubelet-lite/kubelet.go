@@ -12,13 +12,13 @@ import (
 
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
-	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/klog/v2"
@@ -63,7 +63,7 @@ type Kubelet struct {
 	onIdle func()
 
 	// Everything below is owned by the Run goroutine.
-	nodeLister      corelisters.NodeLister
+	nodeLister      *lastNode
 	podIndexer      cache.Indexer
 	podFactory      informers.SharedInformerFactory
 	nextStatusSync  time.Time
@@ -233,17 +233,13 @@ func (k *Kubelet) Run(ctx context.Context) error {
 	}
 	k.nodeEvent(corev1.EventTypeNormal, "Starting", "Starting kubelet.")
 
-	// The Node informer is restricted to our own Node, as the Node authorizer
-	// requires; it saves a GET per status sync, like upstream's node lister.
-	nodeFactory := informers.NewSharedInformerFactoryWithOptions(k.client, 0,
-		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
-			o.FieldSelector = fields.OneTermEqualSelector("metadata.name", k.nodeName).String()
-		}))
-	// No event handler: the status loop reads the cache on its own schedule,
-	// and a handler would cost two goroutines per node for nothing.
-	k.nodeLister = nodeFactory.Core().V1().Nodes().Lister()
-	nodeFactory.Start(ctx.Done())
-	defer nodeFactory.Shutdown()
+	// The kubelet keeps the Node as the apiserver last returned it (on register, GET and
+	// every status PATCH) instead of watching it: a watch per node costs a server-side
+	// watcher, a stream and half a dozen goroutines, which for 1,000 nodes is most of
+	// the memory of the process. Spec changes (pod CIDR, taints) arrive with the next
+	// status sync; a deleted Node shows as NotFound on the next PATCH and the kubelet
+	// registers again.
+	k.nodeLister = &lastNode{}
 	defer func() {
 		if k.podFactory != nil {
 			k.podFactory.Shutdown()
@@ -390,4 +386,42 @@ func (k *Kubelet) nodeRef() *corev1.ObjectReference {
 
 func (k *Kubelet) nodeEvent(eventType, reason, messageFmt string, args ...any) {
 	k.event(k.nodeRef(), eventType, reason, messageFmt, args...)
+}
+
+// lastNode is the kubelet's own Node as the apiserver last returned it.
+type lastNode struct {
+	mu   sync.Mutex
+	node *corev1.Node
+}
+
+// Get returns the remembered Node, or NotFound before there is one. Callers must not
+// modify the result, as with a lister.
+func (l *lastNode) Get(name string) (*corev1.Node, error) {
+	if l == nil {
+		return nil, apierrors.NewNotFound(corev1.Resource("nodes"), name)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.node == nil || l.node.Name != name {
+		return nil, apierrors.NewNotFound(corev1.Resource("nodes"), name)
+	}
+	return l.node, nil
+}
+
+func (l *lastNode) set(n *corev1.Node) {
+	if l == nil || n == nil {
+		return
+	}
+	l.mu.Lock()
+	l.node = n
+	l.mu.Unlock()
+}
+
+func (l *lastNode) forget() {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	l.node = nil
+	l.mu.Unlock()
 }

@@ -153,5 +153,6 @@ func (k *Kubelet) currentNode(ctx context.Context) (*corev1.Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("getting node %q: %w", k.nodeName, err)
 	}
+	k.nodeLister.set(n)
 	return n, nil
 }

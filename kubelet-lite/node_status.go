@@ -88,6 +88,7 @@ func (k *Kubelet) tryRegisterWithAPIServer(ctx context.Context) bool {
 	created, err := k.client.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{})
 	if err == nil {
 		logger.Info("Successfully registered node")
+		k.nodeLister.set(created)
 		k.knownNodeUID = created.UID
 		k.nodeRegistered()
 		return true
@@ -106,6 +107,7 @@ func (k *Kubelet) tryRegisterWithAPIServer(ctx context.Context) bool {
 		logger.Error(err, "Unable to register node with API server, error getting existing node")
 		return false
 	}
+	k.nodeLister.set(existing.DeepCopy())
 	original := existing.DeepCopy()
 	logger.Info("Node was previously registered")
 	// Only what upstream reconciles: the attach-detach annotation, the default
@@ -256,19 +258,23 @@ func (k *Kubelet) updateNodeStatus(ctx context.Context) error {
 
 func (k *Kubelet) tryUpdateNodeStatus(ctx context.Context, try int) error {
 	var original *corev1.Node
-	if try == 0 && k.nodeLister != nil {
-		if n, err := k.nodeLister.Get(k.nodeName); err == nil {
-			original = n
+	{
+		// The first try reads the apiserver's watch cache (resourceVersion "0"), as
+		// upstream's first try reads its informer: cheap, and it notices a deleted Node
+		// or a newly assigned pod CIDR every period. Retries read from etcd.
+		opts := metav1.GetOptions{}
+		if try == 0 {
+			opts.ResourceVersion = "0"
 		}
-	}
-	if original == nil {
-		n, err := k.client.CoreV1().Nodes().Get(ctx, k.nodeName, metav1.GetOptions{})
+		n, err := k.client.CoreV1().Nodes().Get(ctx, k.nodeName, opts)
 		if apierrors.IsNotFound(err) {
+			k.nodeLister.forget()
 			return errNodeNotFound
 		}
 		if err != nil {
 			return fmt.Errorf("error getting node %q: %w", k.nodeName, err)
 		}
+		k.nodeLister.set(n)
 		original = n
 	}
 	k.knownNodeUID = original.UID
@@ -287,6 +293,7 @@ func (k *Kubelet) tryUpdateNodeStatus(ctx context.Context, try int) error {
 	}
 	if _, err := k.patchNodeStatus(ctx, original, node); err != nil {
 		if apierrors.IsNotFound(err) {
+			k.nodeLister.forget()
 			return errNodeNotFound
 		}
 		return err
@@ -582,6 +589,7 @@ func (k *Kubelet) patchNodeStatus(ctx context.Context, oldNode, newNode *corev1.
 	if err != nil {
 		return nil, fmt.Errorf("patching status of node %q: %w", k.nodeName, err)
 	}
+	k.nodeLister.set(updated)
 	return updated, nil
 }
 

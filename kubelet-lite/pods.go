@@ -294,7 +294,7 @@ func (m *podManager) add(ctx context.Context, pod *corev1.Pod, now time.Time) {
 	}
 	w.admitted = true
 	w.requests = podRequests(pod)
-	m.startPod(w, now)
+	m.startPod(ctx, w, now)
 	logger.V(2).Info("Pod admitted and started", "pod", klog.KObj(pod), "podIPs", w.podIPs)
 }
 
@@ -311,7 +311,7 @@ func (m *podManager) newContainer(ctx context.Context, pod *corev1.Pod, c *corev
 }
 
 // startPod creates the sandbox (IPs) and starts the init sequence.
-func (m *podManager) startPod(w *podWorker, now time.Time) {
+func (m *podManager) startPod(ctx context.Context, w *podWorker, now time.Time) {
 	pod := w.pod
 	w.sandboxReady, w.sandboxEver = true, true
 	w.hostIPs = m.hostIPs()
@@ -326,7 +326,16 @@ func (m *podManager) startPod(w *podWorker, now time.Time) {
 		m.ips.reserve(w.podIPs)
 		w.ownIPs = w.podIPs
 	default:
-		if node, err := m.k.nodeLister.Get(m.k.nodeName); err == nil {
+		node, err := m.k.nodeLister.Get(m.k.nodeName)
+		if err != nil || len(node.Spec.PodCIDRs) == 0 {
+			// No pod CIDR known yet: ask the apiserver once more, so a CIDR assigned
+			// since the last status sync is used from the first pod on.
+			if live, err := m.k.client.CoreV1().Nodes().Get(ctx, m.k.nodeName, metav1.GetOptions{ResourceVersion: "0"}); err == nil {
+				m.k.nodeLister.set(live)
+				node = live
+			}
+		}
+		if node != nil {
 			m.ips.setCIDRs(node.Spec.PodCIDRs)
 		}
 		if ips := m.ips.allocate(); ips != nil {
