@@ -31,9 +31,10 @@ func (s *Server) authorizationStorage(generic.RESTOptionsGetter) (map[string]reg
 	return authorization.NewStorage(s.security.authorizer, s.security.ruleResolver), nil
 }
 
-// authenticationStorage serves authentication.k8s.io/v1.
+// authenticationStorage serves authentication.k8s.io/v1; TokenReviews use the server's
+// authenticator and audiences.
 func (s *Server) authenticationStorage(generic.RESTOptionsGetter) (map[string]registryrest.Storage, error) {
-	return authentication.NewStorage(), nil
+	return authentication.NewStorage(s.security.authenticator, s.security.apiAudiences), nil
 }
 
 // addRBACHooks reconciles the bootstrap roles and bindings before the server reports

@@ -11,7 +11,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
@@ -82,7 +84,36 @@ type Config struct {
 
 	// EventTTL is how long events are kept after their last write (--event-ttl).
 	EventTTL time.Duration
+
+	// ServiceAccountIssuers identify the issuer of service account tokens
+	// (--service-account-issuer): the first is written into new tokens, all are accepted.
+	ServiceAccountIssuers []string
+	// ServiceAccountSigningKeyFile is the private key new tokens are signed with
+	// (--service-account-signing-key-file); ServiceAccountKeyFiles hold the keys tokens
+	// are verified with (--service-account-key-file; public or private keys, several
+	// during a rotation).
+	ServiceAccountSigningKeyFile string
+	ServiceAccountKeyFiles       []string
+	// ServiceAccountMaxTokenExpiration caps the lifetime of requested tokens; 0 means no
+	// cap (--service-account-max-token-expiration).
+	ServiceAccountMaxTokenExpiration time.Duration
+	// ServiceAccountExtendTokenExpiration issues the tokens of projected volumes for a
+	// year, warning after their requested hour (--service-account-extend-token-expiration).
+	ServiceAccountExtendTokenExpiration bool
+	// APIAudiences are the audiences a token must be meant for to be accepted here
+	// (--api-audiences); empty means ServiceAccountIssuers.
+	APIAudiences []string
+	// AnonymousAuth lets requests without credentials reach the public health and version
+	// endpoints as system:anonymous (--anonymous-auth); everything else stays 401.
+	AnonymousAuth bool
+	// RootCAFile is the CA bundle published as kube-root-ca.crt in every namespace;
+	// empty means ClientCAFile. It is kube-controller-manager's --root-ca-file: the
+	// publisher runs in the apiserver until k1s has a controller manager.
+	RootCAFile string
 }
+
+// DefaultServiceAccountIssuer is kubeadm's --service-account-issuer.
+const DefaultServiceAccountIssuer = "https://kubernetes.default.svc.cluster.local"
 
 // Defaults returns upstream's defaults.
 func Defaults() Config {
@@ -93,6 +124,10 @@ func Defaults() Config {
 		ServiceClusterIPRange: "10.96.0.0/12",
 		ServiceNodePortRange:  "30000-32767",
 		EventTTL:              core.DefaultEventTTL,
+
+		ServiceAccountIssuers:               []string{DefaultServiceAccountIssuer},
+		ServiceAccountExtendTokenExpiration: true,
+		AnonymousAuth:                       true,
 	}
 }
 
@@ -120,7 +155,40 @@ func (c *Config) Validate() error {
 	if c.EventTTL <= 0 {
 		errs = append(errs, fmt.Errorf("--event-ttl must be positive, got %v", c.EventTTL))
 	}
+	errs = append(errs, c.validateServiceAccounts()...)
 	return errors.Join(errs...)
+}
+
+// validateServiceAccounts checks the service account token flags as kube-apiserver does.
+func (c *Config) validateServiceAccounts() []error {
+	var errs []error
+	if len(c.ServiceAccountIssuers) == 0 {
+		errs = append(errs, errors.New("--service-account-issuer is a required flag"))
+	}
+	seen := map[string]bool{}
+	for _, issuer := range c.ServiceAccountIssuers {
+		switch {
+		case issuer == "":
+			errs = append(errs, errors.New("--service-account-issuer should not be an empty string"))
+		case seen[issuer]:
+			errs = append(errs, fmt.Errorf("--service-account-issuer %q is already specified", issuer))
+		case strings.Contains(issuer, ":"):
+			if _, err := url.Parse(issuer); err != nil {
+				errs = append(errs, fmt.Errorf("--service-account-issuer %q contained a ':' but was not a valid URL: %w", issuer, err))
+			}
+		}
+		seen[issuer] = true
+	}
+	if c.ServiceAccountSigningKeyFile == "" {
+		errs = append(errs, errors.New("--service-account-signing-key-file and --service-account-issuer are required flags"))
+	}
+	if len(c.ServiceAccountKeyFiles) == 0 {
+		errs = append(errs, errors.New("--service-account-key-file must be set"))
+	}
+	if m := c.ServiceAccountMaxTokenExpiration; m != 0 && (m < time.Hour || m > time.Duration(1<<32)*time.Second) {
+		errs = append(errs, errors.New("--service-account-max-token-expiration must be between 1 hour and 2^32 seconds"))
+	}
+	return errs
 }
 
 // Server is a built apiserver, ready to Run.
@@ -196,7 +264,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("creating the loopback client: %w", err)
 	}
 	informerFactory := informers.NewSharedInformerFactory(loopback, 10*time.Minute)
-	sec, err := applySecurity(gc, cfg, informerFactory)
+	sec, err := applySecurity(gc, cfg, informerFactory, loopback)
 	if err != nil {
 		return nil, err
 	}
@@ -225,6 +293,10 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	if err := s.addRBACHooks(informerFactory); err != nil {
+		s.Destroy()
+		return nil, err
+	}
+	if err := s.addServiceAccountHooks(cfg, informerFactory); err != nil {
 		s.Destroy()
 		return nil, err
 	}
@@ -292,7 +364,7 @@ func (s *Server) newAllocators(cfg Config, factory *serverstorage.DefaultStorage
 }
 
 func (s *Server) installAPIs(optsGetter generic.RESTOptionsGetter, cfg Config) error {
-	coreStorage, err := core.NewStorage(optsGetter, s.allocator)
+	coreStorage, err := core.NewStorage(optsGetter, s.allocator, s.security.tokenRequest)
 	if err != nil {
 		return err
 	}

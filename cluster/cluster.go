@@ -31,6 +31,7 @@ import (
 
 	"github.com/k1s-dev/k1s/apiserver"
 	"github.com/k1s-dev/k1s/apiserver/etcd"
+	"github.com/k1s-dev/k1s/controllers/nodelifecycle"
 	"github.com/k1s-dev/k1s/pki"
 )
 
@@ -63,6 +64,10 @@ type Config struct {
 	// Zones spreads the nodes round-robin over these topology.kubernetes.io/zone values.
 	Zones []string
 
+	// NodeLifecycle configures the node lifecycle controller (--node-monitor-period,
+	// --node-monitor-grace-period, ...); zero fields take upstream's defaults.
+	NodeLifecycle nodelifecycle.Config
+
 	// Progress, when set, is told about each start-up stage as it completes.
 	Progress func(stage string, took time.Duration)
 }
@@ -72,6 +77,9 @@ func (c *Config) Validate() error {
 	var errs []error
 	if c.Port < 0 || c.Port > 65535 {
 		errs = append(errs, fmt.Errorf("--port %d must be between 0 and 65535", c.Port))
+	}
+	if err := c.NodeLifecycle.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Nodes < 0 {
 		errs = append(errs, fmt.Errorf("--nodes %d must not be negative", c.Nodes))
@@ -95,6 +103,7 @@ type Cluster struct {
 	ca         *pki.CA
 
 	nodes    nodes
+	kcm      *kubeControllerManager
 	etcd     *etcd.Server
 	cancel   context.CancelFunc
 	done     chan struct{}
@@ -180,6 +189,10 @@ func Start(ctx context.Context, cfg Config) (_ *Cluster, err error) {
 		return nil, err
 	}
 	stage("apiserver")
+	if err := c.startControllers(ctx); err != nil {
+		return nil, err
+	}
+	stage("controllers")
 	if cfg.Nodes > 0 {
 		if err := c.startNodes(ctx); err != nil {
 			return nil, err
@@ -200,8 +213,8 @@ func (c *Cluster) stageTimer() func(string) {
 	}
 }
 
-// writeCredentials creates the CA, the apiserver's serving certificate, the admin client
-// certificate and the admin kubeconfig in the data dir.
+// writeCredentials creates the CA, the apiserver's serving certificate, the service
+// account signing key, the admin client certificate and the admin kubeconfig in the data dir.
 func (c *Cluster) writeCredentials(listenIP net.IP, port int, apiCfg *apiserver.Config) error {
 	pkiDir := filepath.Join(c.dataDir, "pki")
 	ca, err := pki.LoadOrCreateCA(pkiDir, "ca", "k1s-ca")
@@ -227,6 +240,12 @@ func (c *Cluster) writeCredentials(listenIP net.IP, port int, apiCfg *apiserver.
 	}
 	apiCfg.TLSCertFile, apiCfg.TLSKeyFile = serving.CertFile, serving.KeyFile
 	apiCfg.ClientCAFile = ca.CertFile
+	// The service account token signing key, kept across restarts so issued tokens stay valid.
+	saKey, saPub := filepath.Join(pkiDir, "sa.key"), filepath.Join(pkiDir, "sa.pub")
+	if err := pki.EnsureSigningKey(saKey, saPub); err != nil {
+		return err
+	}
+	apiCfg.ServiceAccountSigningKeyFile, apiCfg.ServiceAccountKeyFiles = saKey, []string{saPub}
 
 	host := listenIP.String()
 	if listenIP.IsUnspecified() {
@@ -326,6 +345,7 @@ func (c *Cluster) Stop() error {
 	c.stopOnce.Do(func() {
 		logger := klog.Background().WithName("cluster")
 		c.stopNodes()
+		c.stopControllers()
 		if c.cancel != nil {
 			c.cancel()
 			<-c.done

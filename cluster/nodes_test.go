@@ -5,8 +5,10 @@ import (
 	"testing"
 	"time"
 
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 )
 
@@ -31,7 +33,11 @@ func TestNodesRegisterWithTheirOwnIdentity(t *testing.T) {
 		if n.Status.Addresses[0].Type != corev1.NodeInternalIP {
 			t.Errorf("node %s: first address %v, want its InternalIP", n.Name, n.Status.Addresses[0])
 		}
-		lease, err := client.CoordinationV1().Leases(corev1.NamespaceNodeLease).Get(ctx, n.Name, metav1.GetOptions{})
+		var lease *coordinationv1.Lease
+		err := wait.PollUntilContextTimeout(ctx, 20*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+			lease, err = client.CoordinationV1().Leases(corev1.NamespaceNodeLease).Get(ctx, n.Name, metav1.GetOptions{})
+			return err == nil, nil
+		})
 		if err != nil {
 			t.Errorf("node %s has no lease: %v", n.Name, err)
 		} else if *lease.Spec.HolderIdentity != n.Name {

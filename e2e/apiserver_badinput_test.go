@@ -309,7 +309,7 @@ func TestAPIBadInput(t *testing.T) {
 			names = append(names, item.Name)
 		}
 		// Only the requests that were meant to succeed created something.
-		want := []string{"default", "ignore", "victim", "warn"}
+		want := []string{"default", "ignore", "kube-root-ca.crt", "victim", "warn"}
 		if strings.Join(names, ",") != strings.Join(want, ",") {
 			t.Fatalf("configmaps %v, want %v", names, want)
 		}

@@ -48,7 +48,9 @@ func startCluster(t testing.TB) *framework.Cluster {
 }
 
 // createNamespace creates a fresh namespace so that tests sharing a cluster do not see
-// each other's objects.
+// each other's objects. Like upstream's e2e framework it returns once the namespace is
+// ready for use: its default service account and kube-root-ca.crt ConfigMap exist, so
+// lists of configmaps always include kube-root-ca.crt.
 func createNamespace(t testing.TB, c *framework.Cluster) string {
 	t.Helper()
 	ns, err := c.Client.CoreV1().Namespaces().Create(testContext(t), &corev1.Namespace{
@@ -57,6 +59,13 @@ func createNamespace(t testing.TB, c *framework.Cluster) string {
 	if err != nil {
 		t.Fatalf("creating a namespace: %v", err)
 	}
+	framework.Eventually(t, 30*time.Second, "namespace "+ns.Name+" to be ready", func(ctx context.Context) (bool, error) {
+		if _, err := c.Client.CoreV1().ServiceAccounts(ns.Name).Get(ctx, "default", metav1.GetOptions{}); err != nil {
+			return false, err
+		}
+		_, err := c.Client.CoreV1().ConfigMaps(ns.Name).Get(ctx, "kube-root-ca.crt", metav1.GetOptions{})
+		return err == nil, err
+	})
 	return ns.Name
 }
 

@@ -753,7 +753,7 @@ func TestKubectlApply(t *testing.T) {
 	if want := "namespace/shop unchanged\nconfigmap/settings configured\nservice/web unchanged\npod/web configured\n"; out != want {
 		t.Errorf("apply of the changed manifest:\n%s\nwant:\n%s", out, want)
 	}
-	if got := c.run("get", "cm,pod", "-n", "shop", "-o", `jsonpath={.items[0].data.color} {.items[1].metadata.labels.tier}`); got != "red back" {
+	if got := c.run("get", "cm/settings", "pod/web", "-n", "shop", "-o", `jsonpath={.items[0].data.color} {.items[1].metadata.labels.tier}`); got != "red back" {
 		t.Errorf("after apply: %q, want %q", got, "red back")
 	}
 	if _, err := c.runIn(shopManifest("red", "back"), "diff", "-f", "-"); err != "" {

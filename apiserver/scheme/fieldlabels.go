@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	appsdefaults "github.com/k1s-dev/k1s/apiserver/apis/apps/v1"
+	authenticationdefaults "github.com/k1s-dev/k1s/apiserver/apis/authentication/v1"
 	batchdefaults "github.com/k1s-dev/k1s/apiserver/apis/batch/v1"
 	coordinationdefaults "github.com/k1s-dev/k1s/apiserver/apis/coordination/v1"
 	coredefaults "github.com/k1s-dev/k1s/apiserver/apis/core/v1"
@@ -33,6 +34,7 @@ var defaulters = []func(*runtime.Scheme) error{
 	batchdefaults.RegisterDefaults,
 	policydefaults.RegisterDefaults,
 	rbacdefaults.RegisterDefaults,
+	authenticationdefaults.RegisterDefaults,
 }
 
 // fieldLabels are the field selectors each kind supports beyond metadata.name and

@@ -115,6 +115,14 @@ stops cleanly on SIGINT or SIGTERM. Starting again on the same --data-dir keeps 
 	f.StringVar(&cfg.ServiceNodePortRange, "service-node-port-range", "30000-32767", "Port range from which Service node ports are allocated")
 	f.IntVar(&cfg.Nodes, "nodes", 3, "Number of nodes (kubelets) to start, named k1s-node-1..N")
 	f.StringSliceVar(&cfg.Zones, "zones", nil, "Spread the nodes over these zones (topology.kubernetes.io/zone), e.g. a,b,c")
+	nl := &cfg.NodeLifecycle
+	f.DurationVar(&nl.NodeMonitorPeriod, "node-monitor-period", 5*time.Second, "How often the node lifecycle controller checks node health")
+	f.DurationVar(&nl.NodeMonitorGracePeriod, "node-monitor-grace-period", 50*time.Second, "How long a node may go without heartbeats before it is marked Unknown (the seed's 40s was the default before v1.32)")
+	f.DurationVar(&nl.NodeStartupGracePeriod, "node-startup-grace-period", 60*time.Second, "Grace period for a new node that has never reported Ready")
+	f.Float32Var(&nl.NodeEvictionRate, "node-eviction-rate", 0.1, "Nodes per second per zone that get NoExecute taints while the zone is healthy")
+	f.Float32Var(&nl.SecondaryNodeEvictionRate, "secondary-node-eviction-rate", 0.01, "Nodes per second per zone in a partially disrupted zone")
+	f.Int32Var(&nl.LargeClusterSizeThreshold, "large-cluster-size-threshold", 50, "Zones with at most this many nodes are not tainted while partially disrupted")
+	f.Float32Var(&nl.UnhealthyZoneThreshold, "unhealthy-zone-threshold", 0.55, "Fraction of not-Ready nodes (at least 3) from which a zone is partially disrupted")
 	f.StringVar(&logFile, "log-file", "", "Write logs to this file (default <data-dir>/k1s.log); '-' means stderr")
 	f.IntVarP(&verbose, "v", "v", 0, "Log verbosity")
 	return cmd

@@ -9,13 +9,18 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apiserver/pkg/authentication/authenticator"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/apiserver/pkg/registry/rest"
 )
 
-// NewStorage returns the storage of authentication.k8s.io/v1.
-func NewStorage() map[string]rest.Storage {
-	return map[string]rest.Storage{"selfsubjectreviews": &SelfSubjectReviewREST{}}
+// NewStorage returns the storage of authentication.k8s.io/v1. TokenReviews use the
+// request authenticator that authenticator returns and apiAudiences (--api-audiences).
+func NewStorage(authenticator func() authenticator.Request, apiAudiences []string) map[string]rest.Storage {
+	return map[string]rest.Storage{
+		"selfsubjectreviews": &SelfSubjectReviewREST{},
+		"tokenreviews":       NewTokenReviewREST(authenticator, apiAudiences),
+	}
 }
 
 // SelfSubjectReviewREST answers SelfSubjectReviews.

@@ -66,8 +66,7 @@ func mergeStringData(secret *corev1.Secret) {
 	secret.StringData = nil
 }
 
-// newServiceAccounts serves serviceaccounts (the token subresource arrives with the
-// security stage).
+// newServiceAccounts serves serviceaccounts; NewStorage adds the token subresource.
 func newServiceAccounts(optsGetter generic.RESTOptionsGetter) (map[string]rest.Storage, error) {
 	store, err := registry.NewStore(optsGetter, registry.StoreSpec[*corev1.ServiceAccount]{
 		Resource:   corev1.Resource("serviceaccounts"),

@@ -9,8 +9,9 @@ import (
 )
 
 // NewStorage returns the storage of every served core/v1 resource and subresource, keyed
-// as the API installer wants ("pods", "pods/status", ...).
-func NewStorage(optsGetter generic.RESTOptionsGetter, alloc *Allocators) (map[string]rest.Storage, error) {
+// as the API installer wants ("pods", "pods/status", ...). tokens, when not nil, adds
+// serviceaccounts/token.
+func NewStorage(optsGetter generic.RESTOptionsGetter, alloc *Allocators, tokens *TokenRequestOptions) (map[string]rest.Storage, error) {
 	all := map[string]rest.Storage{}
 	for _, build := range []func(generic.RESTOptionsGetter) (map[string]rest.Storage, error){
 		newNamespaces, newNodes, newPods, newConfigMaps, newSecrets, newServiceAccounts, newEndpoints, newEvents,
@@ -21,6 +22,12 @@ func NewStorage(optsGetter generic.RESTOptionsGetter, alloc *Allocators) (map[st
 			return nil, fmt.Errorf("building core storage: %w", err)
 		}
 		maps.Copy(all, storage)
+	}
+	if tokens != nil {
+		// The token subresource reads the service account and the objects a token is
+		// bound to through their stores, as upstream's does.
+		all["serviceaccounts/token"] = newTokenREST(all["serviceaccounts"].(rest.Getter), all["pods"].(rest.Getter),
+			all["secrets"].(rest.Getter), all["nodes"].(rest.Getter), *tokens)
 	}
 	return all, nil
 }
