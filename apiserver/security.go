@@ -29,6 +29,7 @@ import (
 
 	"github.com/k1s-dev/k1s/apiserver/admission/defaulttolerationseconds"
 	"github.com/k1s-dev/k1s/apiserver/admission/noderestriction"
+	"github.com/k1s-dev/k1s/apiserver/admission/nodetaint"
 	serviceaccountadmission "github.com/k1s-dev/k1s/apiserver/admission/serviceaccount"
 	"github.com/k1s-dev/k1s/apiserver/auth/bootstrappolicy"
 	"github.com/k1s-dev/k1s/apiserver/auth/bootstraptoken"
@@ -180,8 +181,9 @@ func loadServiceAccountKeys(cfg Config) (serviceaccount.TokenGenerator, *service
 // NamespaceLifecycle refuses objects in missing or terminating namespaces and protects the
 // system namespaces from deletion; ServiceAccount gives pods their service account and
 // its token volume; NodeRestriction keeps each kubelet to its own Node, Lease, pods and
-// their tokens; DefaultTolerationSeconds gives pods their 300 s tolerations of the
-// not-ready and unreachable taints.
+// their tokens; TaintNodesByCondition gives new Nodes the not-ready:NoSchedule taint,
+// which the node lifecycle controller removes once they are Ready; DefaultTolerationSeconds
+// gives pods their 300 s tolerations of the not-ready and unreachable taints.
 func newAdmission(client kubernetes.Interface, factory informers.SharedInformerFactory) (admission.Interface, error) {
 	nsLifecycle, err := lifecycle.NewLifecycle(sets.New(metav1.NamespaceDefault, metav1.NamespaceSystem, metav1.NamespacePublic))
 	if err != nil {
@@ -196,6 +198,7 @@ func newAdmission(client kubernetes.Interface, factory informers.SharedInformerF
 		nsLifecycle,
 		serviceaccountadmission.New(client, factory),
 		noderestriction.New(factory),
+		nodetaint.New(),
 		defaulttolerationseconds.New(defaulttolerationseconds.DefaultSeconds, defaulttolerationseconds.DefaultSeconds),
 	), nil
 }
