@@ -64,6 +64,12 @@ type Config struct {
 	// Zones spreads the nodes round-robin over these topology.kubernetes.io/zone values.
 	Zones []string
 
+	// ClusterCIDR, when set, turns on node IPAM (--allocate-node-cidrs): each Node gets a
+	// pod CIDR of NodeCIDRMaskSize bits (default 24) from it, and its pods get IPs from
+	// that. Comma-separated for dual-stack. Empty: pods use their node's IP.
+	ClusterCIDR      string
+	NodeCIDRMaskSize int
+
 	// NodeLifecycle configures the node lifecycle controller (--node-monitor-period,
 	// --node-monitor-grace-period, ...); zero fields take upstream's defaults.
 	NodeLifecycle nodelifecycle.Config

@@ -13,13 +13,15 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
 
+	"github.com/k1s-dev/k1s/apiserver"
+	"github.com/k1s-dev/k1s/controllers/nodeipam"
 	"github.com/k1s-dev/k1s/controllers/nodelifecycle"
 	"github.com/k1s-dev/k1s/controllers/tainteviction"
 	"github.com/k1s-dev/k1s/pki"
 )
 
-// kubeControllerManager is the controller-manager stage: the node lifecycle and taint
-// eviction controllers, reading through shared informers as system:kube-controller-manager
+// kubeControllerManager is the controller-manager stage: the node lifecycle, taint
+// eviction and (with a cluster CIDR) node IPAM controllers, reading through shared informers as system:kube-controller-manager
 // and writing with per-controller identities, as kube-controller-manager does with
 // --use-service-account-credentials.
 type kubeControllerManager struct {
@@ -56,30 +58,54 @@ func (c *Cluster) startControllers(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("taint eviction controller: %w", err)
 	}
+	controllers := map[string]controller{nodelifecycle.ControllerName: nlc, tainteviction.ControllerName: tec}
+	if c.cfg.ClusterCIDR != "" {
+		ipamCfg := nodeipam.Config{
+			ClusterCIDRs:         strings.Split(c.cfg.ClusterCIDR, ","),
+			NodeCIDRMaskSizeIPv4: c.cfg.NodeCIDRMaskSize,
+			ServiceCIDR:          c.serviceCIDR(),
+		}
+		ipam, err := nodeipam.New(ipamCfg, nodeCtlClient, factory, nil)
+		if err != nil {
+			return fmt.Errorf("node IPAM controller: %w", err)
+		}
+		controllers[nodeipam.ControllerName] = ipam
+	}
 
 	runCtx, cancel := context.WithCancel(klog.NewContext(context.Background(), klog.Background().WithName("kube-controller-manager")))
 	c.kcm = &kubeControllerManager{cancel: cancel}
 	factory.Start(runCtx.Done())
-	for name, run := range map[string]func(context.Context) error{
-		nodelifecycle.ControllerName: nlc.Run,
-		tainteviction.ControllerName: tec.Run,
-	} {
+	for name, ctl := range controllers {
 		c.kcm.wg.Add(1)
 		go func() {
 			defer c.kcm.wg.Done()
-			if err := run(klog.NewContext(runCtx, klog.FromContext(runCtx).WithName(name))); err != nil {
+			if err := ctl.Run(klog.NewContext(runCtx, klog.FromContext(runCtx).WithName(name))); err != nil {
 				klog.FromContext(runCtx).Error(err, "Controller stopped", "controller", name)
 			}
 		}()
 	}
-	for _, ready := range []<-chan struct{}{nlc.Ready(), tec.Ready()} {
+	for _, ctl := range controllers {
 		select {
-		case <-ready:
+		case <-ctl.Ready():
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 	}
 	return nil
+}
+
+// controller is what the controller-manager stage runs.
+type controller interface {
+	Run(context.Context) error
+	Ready() <-chan struct{}
+}
+
+// serviceCIDR is the service range the IPAM controller keeps pod CIDRs out of.
+func (c *Cluster) serviceCIDR() string {
+	if c.cfg.ServiceClusterIPRange != "" {
+		return c.cfg.ServiceClusterIPRange
+	}
+	return apiserver.Defaults().ServiceClusterIPRange
 }
 
 func (c *Cluster) stopControllers() {

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -243,4 +244,42 @@ func nodeClient(t *testing.T, c *framework.Cluster, name string) kubernetes.Inte
 	}
 	cfg := &rest.Config{Host: c.RESTConfig().Host, TLSClientConfig: rest.TLSClientConfig{CAData: c.CA().CertPEM(), CertData: certPEM, KeyData: keyPEM}}
 	return kubernetes.NewForConfigOrDie(cfg)
+}
+
+// TestNodeIPAM: with a cluster CIDR each node gets its own pod CIDR and its pods get IPs
+// from it.
+func TestNodeIPAM(t *testing.T) {
+	t.Parallel()
+	c := framework.Start(t, cluster.Config{Nodes: 2, ClusterCIDR: "10.244.0.0/16"})
+	ctx := context.Background()
+	cidrs := map[string]string{}
+	framework.Eventually(t, 30*time.Second, "both nodes to get a pod CIDR", func(ctx context.Context) (bool, error) {
+		nodes, err := c.Client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return false, err
+		}
+		for _, n := range nodes.Items {
+			if n.Spec.PodCIDR != "" {
+				cidrs[n.Name] = n.Spec.PodCIDR
+			}
+		}
+		return len(cidrs) == 2, nil
+	})
+	if cidrs[cluster.NodeName(1)] == cidrs[cluster.NodeName(2)] {
+		t.Fatalf("two nodes share the pod CIDR %s", cidrs[cluster.NodeName(1)])
+	}
+	for name, cidr := range cidrs {
+		_, ipnet, err := net.ParseCIDR(cidr)
+		if err != nil || !strings.HasPrefix(cidr, "10.244.") || !strings.HasSuffix(cidr, "/24") {
+			t.Fatalf("node %s pod CIDR %q, want a /24 of 10.244.0.0/16", name, cidr)
+		}
+		pod := simplePod("on-"+name, name, nil)
+		if _, err := c.Client.CoreV1().Pods("default").Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		running := waitPodPhase(t, c, pod.Name, corev1.PodRunning)
+		if ip := net.ParseIP(running.Status.PodIP); ip == nil || !ipnet.Contains(ip) {
+			t.Errorf("pod on %s got IP %q, outside its node's pod CIDR %s", name, running.Status.PodIP, cidr)
+		}
+	}
 }

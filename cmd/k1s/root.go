@@ -48,9 +48,11 @@ func newRootCommand() *cobra.Command {
 
 func newUpCommand() *cobra.Command {
 	var (
-		cfg     cluster.Config
-		logFile string
-		verbose int
+		cfg               cluster.Config
+		logFile           string
+		verbose           int
+		allocateNodeCIDRs bool
+		clusterCIDR       string
 	)
 	cmd := &cobra.Command{
 		Use:   "up",
@@ -60,6 +62,9 @@ the control plane. It prints each stage with its time and the kubeconfig to use,
 stops cleanly on SIGINT or SIGTERM. Starting again on the same --data-dir keeps every object.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if allocateNodeCIDRs {
+				cfg.ClusterCIDR = clusterCIDR
+			}
 			if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 				return fmt.Errorf("creating --data-dir: %w", err)
 			}
@@ -115,6 +120,9 @@ stops cleanly on SIGINT or SIGTERM. Starting again on the same --data-dir keeps 
 	f.StringVar(&cfg.ServiceNodePortRange, "service-node-port-range", "30000-32767", "Port range from which Service node ports are allocated")
 	f.IntVar(&cfg.Nodes, "nodes", 3, "Number of nodes (kubelets) to start, named k1s-node-1..N")
 	f.StringSliceVar(&cfg.Zones, "zones", nil, "Spread the nodes over these zones (topology.kubernetes.io/zone), e.g. a,b,c")
+	f.BoolVar(&allocateNodeCIDRs, "allocate-node-cidrs", true, "Give each node a pod CIDR from --cluster-cidr (node IPAM); pods then get IPs from it")
+	f.StringVar(&clusterCIDR, "cluster-cidr", "10.244.0.0/16", "CIDR range for pods, split into per-node pod CIDRs")
+	f.IntVar(&cfg.NodeCIDRMaskSize, "node-cidr-mask-size", 24, "Mask size of each node's pod CIDR")
 	nl := &cfg.NodeLifecycle
 	f.DurationVar(&nl.NodeMonitorPeriod, "node-monitor-period", 5*time.Second, "How often the node lifecycle controller checks node health")
 	f.DurationVar(&nl.NodeMonitorGracePeriod, "node-monitor-grace-period", 50*time.Second, "How long a node may go without heartbeats before it is marked Unknown (the seed's 40s was the default before v1.32)")

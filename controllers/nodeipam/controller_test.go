@@ -86,15 +86,13 @@ func (h *harness) create(n *corev1.Node) {
 	h.waitCache(n.Name, func(*corev1.Node, error) bool { return true })
 }
 
-// delete removes a node and waits until the delete handler has run.
+// delete removes a node and waits until the cache no longer has it. The
+// release runs in the delete handler just after; tests wait on its effects.
 func (h *harness) delete(name string) {
 	h.t.Helper()
 	if err := h.client.CoreV1().Nodes().Delete(h.ctx, name, metav1.DeleteOptions{}); err != nil {
 		h.t.Fatal(err)
 	}
-	// The store is updated before handlers run; taking occupyLock waits for
-	// a handler that is running, and a queued notification is delivered
-	// promptly, so poll for the release through the lock.
 	h.waitCache(name, func(_ *corev1.Node, err error) bool { return apierrors.IsNotFound(err) })
 }
 
