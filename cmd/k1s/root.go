@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -94,6 +95,10 @@ stops cleanly on SIGINT or SIGTERM. Starting again on the same --data-dir keeps 
 			}
 			defer stopControl()
 			fmt.Fprintf(out, "Ready in %s. Kubeconfig: %s\n", time.Since(start).Round(time.Millisecond), c.Kubeconfig())
+			// Start-up builds large transient structures (OpenAPI specs, discovery,
+			// certificates); hand their memory back to the OS now rather than whenever the
+			// scavenger gets to it, so an idle cluster stays small.
+			debug.FreeOSMemory()
 			fmt.Fprintf(out, "  export KUBECONFIG=%s\n  k1s kubectl get namespaces\n", c.Kubeconfig())
 			fmt.Fprintf(out, "Logs: %s. Press Ctrl-C to stop.\n", logFile)
 			select {
