@@ -63,6 +63,9 @@ type Config struct {
 	Nodes int
 	// Zones spreads the nodes round-robin over these topology.kubernetes.io/zone values.
 	Zones []string
+	// NodeDefaults are the kubelet settings of the nodes started with the cluster (their
+	// Zone comes from Zones).
+	NodeDefaults NodeOptions
 
 	// ClusterCIDR, when set, turns on node IPAM (--allocate-node-cidrs): each Node gets a
 	// pod CIDR of NodeCIDRMaskSize bits (default 24) from it, and its pods get IPs from

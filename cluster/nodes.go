@@ -64,7 +64,7 @@ func NodeName(n int) string { return fmt.Sprintf("k1s-node-%d", n) }
 func (c *Cluster) startNodes(ctx context.Context) error {
 	names := make([]string, 0, c.cfg.Nodes)
 	for i := 1; i <= c.cfg.Nodes; i++ {
-		opts := NodeOptions{}
+		opts := c.cfg.NodeDefaults
 		if len(c.cfg.Zones) > 0 {
 			opts.Zone = c.cfg.Zones[(i-1)%len(c.cfg.Zones)]
 		}
