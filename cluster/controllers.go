@@ -27,6 +27,7 @@ import (
 type kubeControllerManager struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	nlc    *nodelifecycle.Controller
 }
 
 // startControllers starts the controllers and waits until their caches are synced.
@@ -73,7 +74,7 @@ func (c *Cluster) startControllers(ctx context.Context) error {
 	}
 
 	runCtx, cancel := context.WithCancel(klog.NewContext(context.Background(), klog.Background().WithName("kube-controller-manager")))
-	c.kcm = &kubeControllerManager{cancel: cancel}
+	c.kcm = &kubeControllerManager{cancel: cancel, nlc: nlc}
 	factory.Start(runCtx.Done())
 	for name, ctl := range controllers {
 		c.kcm.wg.Add(1)
@@ -92,6 +93,16 @@ func (c *Cluster) startControllers(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// NodeLifecycleZoneStates returns the zone states the node lifecycle controller
+// computed in its last monitor pass, keyed by zone key (region + ":\x00:" + zone; ""
+// for nodes without topology labels). Nil before the controllers started.
+func (c *Cluster) NodeLifecycleZoneStates() map[string]nodelifecycle.ZoneState {
+	if c.kcm == nil || c.kcm.nlc == nil {
+		return nil
+	}
+	return c.kcm.nlc.ZoneStates()
 }
 
 // controller is what the controller-manager stage runs.

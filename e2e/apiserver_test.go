@@ -26,6 +26,7 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 
 	"github.com/k1s-dev/k1s/cluster"
@@ -285,13 +286,23 @@ func exerciseTyped[T apiObject](t *testing.T, client typedClient[T], obj T, gvk 
 		t.Fatalf("get returned uid %s, created %s", got.GetUID(), created.GetUID())
 	}
 
-	labels := got.GetLabels()
-	if labels == nil {
-		labels = map[string]string{}
-	}
-	labels["step"] = "update"
-	got.SetLabels(labels)
-	updated, err := client.Update(ctx, got, metav1.UpdateOptions{})
+	// Controllers may write the object too (the node lifecycle controller reconciles a
+	// new Node's taints), so update the way clients do: read, modify, retry on conflict.
+	var updated T
+	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		got, err := client.Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		labels := got.GetLabels()
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		labels["step"] = "update"
+		got.SetLabels(labels)
+		updated, err = client.Update(ctx, got, metav1.UpdateOptions{})
+		return err
+	})
 	if err != nil {
 		t.Fatalf("update: %v", err)
 	}
@@ -617,12 +628,16 @@ func TestAPIDynamicCRUD(t *testing.T) {
 				t.Fatalf("list by name returned %d items", len(list.Items))
 			}
 
-			got, err := client.Get(ctx, name, metav1.GetOptions{})
-			if err != nil {
-				t.Fatalf("get: %v", err)
-			}
-			got.SetAnnotations(map[string]string{"step": "update"})
-			updated, err := client.Update(ctx, got, metav1.UpdateOptions{})
+			var updated *unstructured.Unstructured
+			err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+				got, err := client.Get(ctx, name, metav1.GetOptions{})
+				if err != nil {
+					return err
+				}
+				got.SetAnnotations(map[string]string{"step": "update"})
+				updated, err = client.Update(ctx, got, metav1.UpdateOptions{})
+				return err
+			})
 			if err != nil {
 				t.Fatalf("update: %v", err)
 			}

@@ -152,18 +152,33 @@ func (c *Controller) handleDisruption(ctx context.Context, zoneToNodeConditions 
 
 	// At least one node was responding in the previous pass or this one.
 	if allAreFullyDisrupted && allWasFullyDisrupted {
+		// k1s: upstream only returns here. But nodes is the lister's copy from
+		// the start of the pass: a taint the tainting pass wrote during the
+		// pass that entered this mode (before its limiter went to 0) was not
+		// in it, so it was not removed, and nothing else would ever remove it.
+		// Remove such taints, as the mode promises.
+		for _, node := range nodes {
+			if taintExists(node.Spec.Taints, unreachableTaintTemplate) || taintExists(node.Spec.Taints, notReadyTaintTemplate) {
+				if _, err := c.markNodeAsReachable(ctx, node); err != nil {
+					logger.Error(err, "Failed to remove taints from Node", "node", klog.KObj(node))
+				}
+			}
+		}
 		return
 	}
 	if allAreFullyDisrupted {
 		logger.Info("Controller detected that all Nodes are not-Ready. Entering master disruption mode")
+		// k1s: stop tainting before untainting (upstream does it the other way
+		// round), so that the tainting pass cannot add a taint behind the
+		// removals. SwapLimiter waits for a tainting write in progress.
+		for zone := range c.zoneStates {
+			c.swapZoneLimiter(zone, 0)
+			c.zoneStates[zone] = StateFullDisruption
+		}
 		for _, node := range nodes {
 			if _, err := c.markNodeAsReachable(ctx, node); err != nil {
 				logger.Error(err, "Failed to remove taints from Node", "node", klog.KObj(node))
 			}
-		}
-		for zone := range c.zoneStates {
-			c.swapZoneLimiter(zone, 0)
-			c.zoneStates[zone] = StateFullDisruption
 		}
 		return
 	}
