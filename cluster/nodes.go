@@ -56,6 +56,9 @@ type nodes struct {
 	wg     sync.WaitGroup
 }
 
+// maxRegistering bounds how many kubelets register at the same time during Start.
+const maxRegistering = 250
+
 // NodeName is the name of the n-th node (1-based) that Config.Nodes starts.
 func NodeName(n int) string { return fmt.Sprintf("k1s-node-%d", n) }
 
@@ -63,14 +66,31 @@ func NodeName(n int) string { return fmt.Sprintf("k1s-node-%d", n) }
 // waits until every Node is Ready.
 func (c *Cluster) startNodes(ctx context.Context) error {
 	names := make([]string, 0, c.cfg.Nodes)
+	// At most maxRegistering kubelets register at once: thousands of simultaneous TLS
+	// handshakes, Node creates and pod watches time out requests on a small machine,
+	// while a bounded wave keeps the apiserver busy but responsive.
+	registering := make(chan struct{}, maxRegistering)
 	for i := 1; i <= c.cfg.Nodes; i++ {
 		opts := c.cfg.NodeDefaults
 		if len(c.cfg.Zones) > 0 {
 			opts.Zone = c.cfg.Zones[(i-1)%len(c.cfg.Zones)]
 		}
-		if _, err := c.launchNode(NodeName(i), opts); err != nil {
+		select {
+		case registering <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		n, err := c.launchNode(NodeName(i), opts)
+		if err != nil {
 			return err
 		}
+		go func() {
+			select {
+			case <-n.Kubelet.Registered():
+			case <-n.Kubelet.Done():
+			}
+			<-registering
+		}()
 		names = append(names, NodeName(i))
 	}
 	return c.WaitForNodesReady(ctx, names...)
@@ -256,7 +276,9 @@ func (c *Cluster) WaitForNodesReady(ctx context.Context, names ...string) error 
 		return err
 	}
 	pending := slices.Clone(names)
-	return wait.PollUntilContextTimeout(ctx, 20*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+	// A minute and a half plus 20 ms per node: 5,000 nodes take longer than 3.
+	timeout := 90*time.Second + time.Duration(len(names))*20*time.Millisecond
+	return wait.PollUntilContextTimeout(ctx, 20*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
 		list, err := client.CoreV1().Nodes().List(ctx, metav1.ListOptions{ResourceVersion: "0"})
 		if err != nil {
 			return false, nil
