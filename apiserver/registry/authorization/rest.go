@@ -35,6 +35,18 @@ func statusFrom(decision authorizer.Decision, reason string, evaluationErr error
 	}
 }
 
+// answer is what the three access reviews share once their subject is known: admission's
+// create validation of the review, then the authorizer's decision as a review status.
+func answer(ctx context.Context, authz authorizer.UnconditionalAuthorizer, review runtime.Object, createValidation rest.ValidateObjectFunc, attrs authorizer.AttributesRecord) (authorizationv1.SubjectAccessReviewStatus, error) {
+	if createValidation != nil {
+		if err := createValidation(ctx, review.DeepCopyObject()); err != nil {
+			return authorizationv1.SubjectAccessReviewStatus{}, err
+		}
+	}
+	decision, reason, err := authz.Authorize(ctx, attrs)
+	return statusFrom(decision, reason, err, attrs), nil
+}
+
 // SubjectAccessReviewREST answers SubjectAccessReviews.
 type SubjectAccessReviewREST struct {
 	authorizer authorizer.UnconditionalAuthorizer
@@ -60,14 +72,11 @@ func (r *SubjectAccessReviewREST) Create(ctx context.Context, obj runtime.Object
 	if errs := validation.ValidateSubjectAccessReview(sar); len(errs) > 0 {
 		return nil, apierrors.NewInvalid(authorizationv1.SchemeGroupVersion.WithKind("SubjectAccessReview").GroupKind(), "", errs)
 	}
-	if createValidation != nil {
-		if err := createValidation(ctx, obj.DeepCopyObject()); err != nil {
-			return nil, err
-		}
+	status, err := answer(ctx, r.authorizer, obj, createValidation, AuthorizationAttributesFrom(sar.Spec))
+	if err != nil {
+		return nil, err
 	}
-	attrs := AuthorizationAttributesFrom(sar.Spec)
-	decision, reason, err := r.authorizer.Authorize(ctx, attrs)
-	sar.Status = statusFrom(decision, reason, err, attrs)
+	sar.Status = status
 	return sar, nil
 }
 
@@ -106,14 +115,11 @@ func (r *LocalSubjectAccessReviewREST) Create(ctx context.Context, obj runtime.O
 	if namespace != sar.Namespace {
 		return nil, apierrors.NewBadRequest(fmt.Sprintf("spec.resourceAttributes.namespace must match namespace: %v", namespace))
 	}
-	if createValidation != nil {
-		if err := createValidation(ctx, obj.DeepCopyObject()); err != nil {
-			return nil, err
-		}
+	status, err := answer(ctx, r.authorizer, obj, createValidation, AuthorizationAttributesFrom(sar.Spec))
+	if err != nil {
+		return nil, err
 	}
-	attrs := AuthorizationAttributesFrom(sar.Spec)
-	decision, reason, err := r.authorizer.Authorize(ctx, attrs)
-	sar.Status = statusFrom(decision, reason, err, attrs)
+	sar.Status = status
 	return sar, nil
 }
 
@@ -149,19 +155,17 @@ func (r *SelfSubjectAccessReviewREST) Create(ctx context.Context, obj runtime.Ob
 	if !ok {
 		return nil, apierrors.NewBadRequest("no user present on request")
 	}
-	if createValidation != nil {
-		if err := createValidation(ctx, obj.DeepCopyObject()); err != nil {
-			return nil, err
-		}
-	}
 	var attrs authorizer.AttributesRecord
 	if sar.Spec.ResourceAttributes != nil {
 		attrs = ResourceAttributesFrom(u, *sar.Spec.ResourceAttributes)
 	} else {
 		attrs = NonResourceAttributesFrom(u, *sar.Spec.NonResourceAttributes)
 	}
-	decision, reason, err := r.authorizer.Authorize(ctx, attrs)
-	sar.Status = statusFrom(decision, reason, err, attrs)
+	status, err := answer(ctx, r.authorizer, obj, createValidation, attrs)
+	if err != nil {
+		return nil, err
+	}
+	sar.Status = status
 	return sar, nil
 }
 
