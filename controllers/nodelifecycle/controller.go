@@ -92,6 +92,10 @@ type Controller struct {
 	// evictorLock guards zoneNoExecuteTainter, which the tainting pass reads.
 	evictorLock          sync.Mutex
 	zoneNoExecuteTainter map[string]*rateLimitedTimedQueue
+	// taintedByPass (under evictorLock) names the nodes the tainting pass
+	// tainted since the controller last entered master disruption mode; see
+	// handleDisruption.
+	taintedByPass map[string]struct{}
 	// nodesToRetry holds nodes whose pods still have to be marked NotReady.
 	nodesToRetry sync.Map
 
@@ -141,6 +145,7 @@ func New(cfg Config, client kubernetes.Interface, factory informers.SharedInform
 		zoneStates:           map[string]ZoneState{},
 		nodeHealthMap:        newNodeHealthMap(),
 		zoneNoExecuteTainter: map[string]*rateLimitedTimedQueue{},
+		taintedByPass:        map[string]struct{}{},
 		publishedStates:      map[string]ZoneState{},
 		nodeUpdateQueue: workqueue.NewTypedRateLimitingQueueWithConfig(
 			workqueue.DefaultTypedControllerRateLimiter[string](),

@@ -175,8 +175,24 @@ func (c *Controller) handleDisruption(ctx context.Context, zoneToNodeConditions 
 			c.swapZoneLimiter(zone, 0)
 			c.zoneStates[zone] = StateFullDisruption
 		}
+		// nodes is the lister's copy from the start of the pass, which lacks a
+		// taint the tainting pass wrote since (up to the swap above, which
+		// waited for it). Those nodes are untainted from storage.
+		c.evictorLock.Lock()
+		tainted := c.taintedByPass
+		c.taintedByPass = map[string]struct{}{}
+		c.evictorLock.Unlock()
 		for _, node := range nodes {
-			if _, err := c.markNodeAsReachable(ctx, node); err != nil {
+			var err error
+			if _, ok := tainted[node.Name]; ok {
+				err = c.updateNodeTaints(ctx, node.Name, nil, []*corev1.Taint{unreachableTaintTemplate, notReadyTaintTemplate}, false)
+				if err == nil {
+					_, err = c.markNodeAsReachable(ctx, node)
+				}
+			} else {
+				_, err = c.markNodeAsReachable(ctx, node)
+			}
+			if err != nil {
 				logger.Error(err, "Failed to remove taints from Node", "node", klog.KObj(node))
 			}
 		}

@@ -39,3 +39,40 @@ func TestMasterDisruptionRemovesStrayTaint(t *testing.T) {
 		t.Errorf("b1 NoExecute taints %v in master disruption mode, want none", got)
 	}
 }
+
+// TestEnteringMasterDisruptionRemovesRacingTaint: the tainting pass taints a node
+// after the monitor pass that enters master disruption mode has read its node list
+// (its write was in flight when the pass swapped the rates to 0). The entry removes
+// that taint all the same, so it does not outlive the mode when the next pass already
+// leaves it for a zone whose rate is then 0. Found by e2e TestZonePartialDisruption
+// under load.
+func TestEnteringMasterDisruptionRemovesRacingTaint(t *testing.T) {
+	h := newHarness(t, Config{},
+		newNode("a1", withZone("r", "a"), withConditions(corev1.ConditionTrue, t0)),
+		newNode("a2", withZone("r", "a"), withConditions(corev1.ConditionTrue, t0)),
+		newNode("b1", withZone("r", "b"), withConditions(corev1.ConditionTrue, t0)),
+	)
+	h.monitor()
+	h.postReady("a1", corev1.ConditionFalse)
+	h.monitor() // zone a Normal: a1 queued at --node-eviction-rate
+	// The node list the entering pass read, before the tainting pass wrote.
+	stale := []*corev1.Node{h.node("a1"), h.node("a2"), h.node("b1")}
+	h.taintPass()
+	if got := h.taints("a1", corev1.TaintEffectNoExecute); len(got) != 1 {
+		t.Fatalf("a1 NoExecute taints %v, want the not-ready one", got)
+	}
+
+	notReady := &corev1.NodeCondition{Type: corev1.NodeReady, Status: corev1.ConditionFalse}
+	h.c.handleDisruption(h.ctx, map[string][]*corev1.NodeCondition{
+		zoneKey("r", "a"): {notReady, notReady},
+		zoneKey("r", "b"): {notReady},
+	}, stale)
+	if got := h.taints("a1", corev1.TaintEffectNoExecute); len(got) != 0 {
+		t.Errorf("a1 NoExecute taints %v after entering master disruption mode, want none", got)
+	}
+	for _, z := range []string{"a", "b"} {
+		if got := h.zoneQPS(zoneKey("r", z)); got != 0 {
+			t.Errorf("zone %s rate %v/s in master disruption mode, want 0", z, got)
+		}
+	}
+}

@@ -112,6 +112,9 @@ func (c *Controller) monitorNodeHealth(ctx context.Context) error {
 		logger.V(1).Info("Controller observed a Node deletion", "node", klog.KObj(node))
 		c.recordNodeEvent(ctx, node.Name, node.UID, corev1.EventTypeNormal, EventRemovingNode, fmt.Sprintf("Removing Node %v from Controller", node.Name))
 		delete(c.knownNodeSet, node.Name)
+		c.evictorLock.Lock()
+		delete(c.taintedByPass, node.Name)
+		c.evictorLock.Unlock()
 	}
 
 	var zoneToNodeConditionsLock sync.Mutex

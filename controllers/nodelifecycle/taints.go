@@ -155,7 +155,13 @@ func (c *Controller) doNoExecuteTaintingPass(ctx context.Context) {
 				logger.V(4).Info("Node was in a taint queue, but it's ready now. Ignoring taint request", "node", klog.KRef("", value.Value))
 				return true, 0
 			}
-			return c.swapNodeControllerTaint(ctx, []*corev1.Taint{&taintToAdd}, []*corev1.Taint{&oppositeTaint}, node), 0
+			if !c.swapNodeControllerTaint(ctx, []*corev1.Taint{&taintToAdd}, []*corev1.Taint{&oppositeTaint}, node) {
+				return false, 0
+			}
+			c.evictorLock.Lock()
+			c.taintedByPass[node.Name] = struct{}{}
+			c.evictorLock.Unlock()
+			return true, 0
 		})
 	}
 }
@@ -236,7 +242,7 @@ func (c *Controller) swapNodeControllerTaint(ctx context.Context, taintsToAdd, t
 		t.TimeAdded = &now
 		add = append(add, t)
 	}
-	if err := c.updateNodeTaints(ctx, node.Name, add, taintsToRemove); err != nil {
+	if err := c.updateNodeTaints(ctx, node.Name, add, taintsToRemove, true); err != nil {
 		klog.FromContext(ctx).Error(err, "Unable to swap taints of node", "node", klog.KObj(node), "add", taintsToAdd, "remove", taintsToRemove)
 		return false
 	}
@@ -257,16 +263,16 @@ func (c *Controller) removeTaintOffNode(ctx context.Context, node *corev1.Node, 
 	if !match {
 		return nil
 	}
-	return c.updateNodeTaints(ctx, node.Name, nil, taints)
+	return c.updateNodeTaints(ctx, node.Name, nil, taints, true)
 }
 
-// updateNodeTaints reads the node (first from the apiserver cache, then, after
-// a conflict, from storage) and patches spec.taints with add and remove
+// updateNodeTaints reads the node (first from the apiserver cache if fromCache,
+// then, after a conflict, from storage) and patches spec.taints with add and remove
 // applied. Taints match by key and effect. A taint to add that is already
 // there with the same value keeps its timeAdded (upstream would overwrite it
 // when the stamps differ, which only happens on a re-queue after a restart).
-func (c *Controller) updateNodeTaints(ctx context.Context, nodeName string, add []corev1.Taint, remove []*corev1.Taint) error {
-	firstTry := true
+func (c *Controller) updateNodeTaints(ctx context.Context, nodeName string, add []corev1.Taint, remove []*corev1.Taint, fromCache bool) error {
+	firstTry := fromCache
 	return retry.RetryOnConflict(updateTaintBackoff, func() error {
 		opts := metav1.GetOptions{}
 		if firstTry {
