@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"sort"
@@ -10,7 +11,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -466,17 +466,22 @@ func TestAPIConflicts(t *testing.T) {
 		t.Fatalf("a conflicting write changed the configmap: %v rv %s", got.Data, got.ResourceVersion)
 	}
 
-	// The same through /status and for cluster-scoped objects.
-	node, err := c.Client.CoreV1().Nodes().Create(ctx, newNode(uniqueName("conflict")), metav1.CreateOptions{})
+	// The same through /status and for cluster-scoped objects. A namespace, not a
+	// node: the node controllers write to a new node at any time, which would make
+	// the first update below conflict too.
+	nsObj, err := c.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: uniqueName("conflict")}}, metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	node.Labels["x"] = "y"
-	if _, err := c.Client.CoreV1().Nodes().Update(ctx, node, metav1.UpdateOptions{}); err != nil {
+	t.Cleanup(func() {
+		_ = c.Client.CoreV1().Namespaces().Delete(context.Background(), nsObj.Name, metav1.DeleteOptions{})
+	})
+	nsObj.Labels = map[string]string{"x": "y"}
+	if _, err := c.Client.CoreV1().Namespaces().Update(ctx, nsObj, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	node.Status.Capacity = corev1.ResourceList{corev1.ResourcePods: resource.MustParse("10")}
-	_, err = c.Client.CoreV1().Nodes().UpdateStatus(ctx, node, metav1.UpdateOptions{})
+	nsObj.Status.Conditions = []corev1.NamespaceCondition{{Type: corev1.NamespaceContentRemaining, Status: corev1.ConditionFalse}}
+	_, err = c.Client.CoreV1().Namespaces().UpdateStatus(ctx, nsObj, metav1.UpdateOptions{})
 	if !apierrors.IsConflict(err) {
 		t.Fatalf("status update with a stale resourceVersion: %v, want Conflict", err)
 	}

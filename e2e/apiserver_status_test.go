@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 )
 
@@ -132,12 +133,29 @@ func TestAPIStatusSubresources(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		node.Spec.Unschedulable = true
-		node.Status.Capacity = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("4"), corev1.ResourcePods: resource.MustParse("110")}
-		node, err = nodes.UpdateStatus(ctx, node, metav1.UpdateOptions{})
-		if err != nil {
-			t.Fatalf("update status: %v", err)
+		// The node controllers write to a new node at any time (taints, pod CIDR), so
+		// each write re-reads the node and retries on conflict.
+		write := func(update func(*corev1.Node) (*corev1.Node, error)) *corev1.Node {
+			t.Helper()
+			var out *corev1.Node
+			err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+				fresh, err := nodes.Get(ctx, name, metav1.GetOptions{})
+				if err != nil {
+					return err
+				}
+				fresh.Spec.Unschedulable = true
+				out, err = update(fresh)
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return out
 		}
+		node = write(func(n *corev1.Node) (*corev1.Node, error) {
+			n.Status.Capacity = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("4"), corev1.ResourcePods: resource.MustParse("110")}
+			return nodes.UpdateStatus(ctx, n, metav1.UpdateOptions{})
+		})
 		if node.Spec.Unschedulable {
 			t.Fatalf("status update changed spec.unschedulable")
 		}
@@ -145,12 +163,10 @@ func TestAPIStatusSubresources(t *testing.T) {
 			t.Fatalf("status not updated: capacity %v", node.Status.Capacity)
 		}
 
-		node.Spec.Unschedulable = true
-		node.Status.Capacity = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("64")}
-		node, err = nodes.Update(ctx, node, metav1.UpdateOptions{})
-		if err != nil {
-			t.Fatalf("update: %v", err)
-		}
+		node = write(func(n *corev1.Node) (*corev1.Node, error) {
+			n.Status.Capacity = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("64")}
+			return nodes.Update(ctx, n, metav1.UpdateOptions{})
+		})
 		if !node.Spec.Unschedulable {
 			t.Fatalf("main update did not change spec.unschedulable")
 		}
