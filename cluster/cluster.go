@@ -77,6 +77,10 @@ type Config struct {
 	// --node-monitor-grace-period, ...); zero fields take upstream's defaults.
 	NodeLifecycle nodelifecycle.Config
 
+	// LeaderElection configures the leader election of the controller manager and the
+	// scheduler (on by default, as upstream's --leader-elect).
+	LeaderElection LeaderElection
+
 	// Progress, when set, is told about each start-up stage as it completes.
 	Progress func(stage string, took time.Duration)
 }
@@ -88,6 +92,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("--port %d must be between 0 and 65535", c.Port))
 	}
 	if err := c.NodeLifecycle.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.LeaderElection.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if c.Nodes < 0 {
@@ -111,14 +118,18 @@ type Cluster struct {
 	kubeconfig string
 	ca         *pki.CA
 
-	nodes    nodes
-	kcm      *kubeControllerManager
-	etcd     *etcd.Server
-	cancel   context.CancelFunc
-	done     chan struct{}
-	runErr   error
-	stopOnce sync.Once
-	stopErr  error
+	nodes     nodes
+	kcm       *stage
+	nlc       *nodelifecycle.Controller
+	scheduler *stage
+	etcd      *etcd.Server
+	cancel    context.CancelFunc
+	done      chan struct{}
+	runErr    error
+	failMu    sync.Mutex
+	failErr   error
+	stopOnce  sync.Once
+	stopErr   error
 }
 
 // Start starts a cluster and returns once it is ready: the apiserver answers /readyz and
@@ -345,8 +356,16 @@ func (c *Cluster) CA() *pki.CA { return c.ca }
 // Done is closed when the cluster stopped, by Stop or by a component failing.
 func (c *Cluster) Done() <-chan struct{} { return c.done }
 
-// Err reports why the cluster stopped, after Done is closed.
-func (c *Cluster) Err() error { return c.runErr }
+// Err reports why the cluster stopped, after Done is closed: a component's failure
+// (such as a lost leader election lease), else the apiserver's.
+func (c *Cluster) Err() error {
+	c.failMu.Lock()
+	defer c.failMu.Unlock()
+	if c.failErr != nil {
+		return c.failErr
+	}
+	return c.runErr
+}
 
 // Stop stops the cluster in reverse start order and, for a temporary data dir, removes
 // it. It is safe to call more than once.

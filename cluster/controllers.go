@@ -5,13 +5,11 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
-	"k8s.io/klog/v2"
 
 	"github.com/k1s-dev/k1s/apiserver"
 	"github.com/k1s-dev/k1s/controllers/nodeipam"
@@ -20,17 +18,49 @@ import (
 	"github.com/k1s-dev/k1s/pki"
 )
 
-// kubeControllerManager is the controller-manager stage: the node lifecycle, taint
-// eviction and (with a cluster CIDR) node IPAM controllers, reading through shared informers as system:kube-controller-manager
-// and writing with per-controller identities, as kube-controller-manager does with
-// --use-service-account-credentials.
-type kubeControllerManager struct {
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	nlc    *nodelifecycle.Controller
+// controllerSpec is one controller of the controller-manager stage.
+type controllerSpec struct {
+	// name is upstream's controller name; client the kube-system service account it
+	// writes as (--use-service-account-credentials).
+	name, client string
+	// enabled reports whether the cluster's configuration turns the controller on.
+	enabled func(*Cluster) bool
+	build   func(c *Cluster, client kubernetes.Interface, factory informers.SharedInformerFactory) (component, error)
 }
 
-// startControllers starts the controllers and waits until their caches are synced.
+// kubeControllers are the controllers of the kube-controller-manager stage.
+var kubeControllers = []controllerSpec{
+	{
+		name: nodelifecycle.ControllerName, client: nodelifecycle.ClientName,
+		build: func(c *Cluster, client kubernetes.Interface, factory informers.SharedInformerFactory) (component, error) {
+			nlc, err := nodelifecycle.New(c.cfg.NodeLifecycle, client, factory, nil)
+			c.nlc = nlc
+			return nlc, err
+		},
+	},
+	{
+		name: tainteviction.ControllerName, client: tainteviction.ClientName,
+		build: func(_ *Cluster, client kubernetes.Interface, factory informers.SharedInformerFactory) (component, error) {
+			return tainteviction.New(tainteviction.Config{}, client, factory, nil)
+		},
+	},
+	{
+		name: nodeipam.ControllerName, client: nodeipam.ClientName,
+		enabled: func(c *Cluster) bool { return c.cfg.ClusterCIDR != "" },
+		build: func(c *Cluster, client kubernetes.Interface, factory informers.SharedInformerFactory) (component, error) {
+			return nodeipam.New(nodeipam.Config{
+				ClusterCIDRs:         strings.Split(c.cfg.ClusterCIDR, ","),
+				NodeCIDRMaskSizeIPv4: c.cfg.NodeCIDRMaskSize,
+				ServiceCIDR:          c.serviceCIDR(),
+			}, client, factory, nil)
+		},
+	},
+}
+
+// startControllers starts the controller-manager stage: the controllers read through
+// shared informers as system:kube-controller-manager and write as their own service
+// accounts, as kube-controller-manager does with --use-service-account-credentials. It
+// returns once their caches are synced (or another control plane is seen leading).
 func (c *Cluster) startControllers(ctx context.Context) error {
 	kcmConfig, err := c.identityConfig("kube-controller-manager", "system:kube-controller-manager")
 	if err != nil {
@@ -41,74 +71,41 @@ func (c *Cluster) startControllers(ctx context.Context) error {
 		return err
 	}
 	factory := informers.NewSharedInformerFactory(kcmClient, 12*time.Hour)
-
-	// Upstream runs both with the node-controller service account's credentials.
-	nodeCtlConfig, err := c.serviceAccountConfig(nodelifecycle.ClientName)
-	if err != nil {
-		return err
-	}
-	nodeCtlClient, err := kubernetes.NewForConfig(nodeCtlConfig)
-	if err != nil {
-		return err
-	}
-	nlc, err := nodelifecycle.New(c.cfg.NodeLifecycle, nodeCtlClient, factory, nil)
-	if err != nil {
-		return fmt.Errorf("node lifecycle controller: %w", err)
-	}
-	tec, err := tainteviction.New(tainteviction.Config{}, nodeCtlClient, factory, nil)
-	if err != nil {
-		return fmt.Errorf("taint eviction controller: %w", err)
-	}
-	controllers := map[string]controller{nodelifecycle.ControllerName: nlc, tainteviction.ControllerName: tec}
-	if c.cfg.ClusterCIDR != "" {
-		ipamCfg := nodeipam.Config{
-			ClusterCIDRs:         strings.Split(c.cfg.ClusterCIDR, ","),
-			NodeCIDRMaskSizeIPv4: c.cfg.NodeCIDRMaskSize,
-			ServiceCIDR:          c.serviceCIDR(),
+	s := &stage{name: "kube-controller-manager", client: kcmClient, factories: []informers.SharedInformerFactory{factory}, components: map[string]component{}}
+	clients := map[string]kubernetes.Interface{}
+	for _, spec := range kubeControllers {
+		if spec.enabled != nil && !spec.enabled(c) {
+			continue
 		}
-		ipam, err := nodeipam.New(ipamCfg, nodeCtlClient, factory, nil)
-		if err != nil {
-			return fmt.Errorf("node IPAM controller: %w", err)
-		}
-		controllers[nodeipam.ControllerName] = ipam
-	}
-
-	runCtx, cancel := context.WithCancel(klog.NewContext(context.Background(), klog.Background().WithName("kube-controller-manager")))
-	c.kcm = &kubeControllerManager{cancel: cancel, nlc: nlc}
-	factory.Start(runCtx.Done())
-	for name, ctl := range controllers {
-		c.kcm.wg.Add(1)
-		go func() {
-			defer c.kcm.wg.Done()
-			if err := ctl.Run(klog.NewContext(runCtx, klog.FromContext(runCtx).WithName(name))); err != nil {
-				klog.FromContext(runCtx).Error(err, "Controller stopped", "controller", name)
+		client, ok := clients[spec.client]
+		if !ok {
+			cfg, err := c.serviceAccountConfig(spec.client)
+			if err != nil {
+				return err
 			}
-		}()
-	}
-	for _, ctl := range controllers {
-		select {
-		case <-ctl.Ready():
-		case <-ctx.Done():
-			return ctx.Err()
+			if client, err = kubernetes.NewForConfig(cfg); err != nil {
+				return err
+			}
+			clients[spec.client] = client
 		}
+		comp, err := spec.build(c, client, factory)
+		if err != nil {
+			return fmt.Errorf("%s: %w", spec.name, err)
+		}
+		s.components[spec.name] = comp
 	}
-	return nil
+	c.kcm = s
+	return c.startStage(ctx, s)
 }
 
 // NodeLifecycleZoneStates returns the zone states the node lifecycle controller
 // computed in its last monitor pass, keyed by zone key (region + ":\x00:" + zone; ""
 // for nodes without topology labels). Nil before the controllers started.
 func (c *Cluster) NodeLifecycleZoneStates() map[string]nodelifecycle.ZoneState {
-	if c.kcm == nil || c.kcm.nlc == nil {
+	if c.nlc == nil {
 		return nil
 	}
-	return c.kcm.nlc.ZoneStates()
-}
-
-// controller is what the controller-manager stage runs.
-type controller interface {
-	Run(context.Context) error
-	Ready() <-chan struct{}
+	return c.nlc.ZoneStates()
 }
 
 // serviceCIDR is the service range the IPAM controller keeps pod CIDRs out of.
@@ -120,11 +117,8 @@ func (c *Cluster) serviceCIDR() string {
 }
 
 func (c *Cluster) stopControllers() {
-	if c.kcm == nil {
-		return
-	}
-	c.kcm.cancel()
-	c.kcm.wg.Wait()
+	c.scheduler.stop()
+	c.kcm.stop()
 }
 
 // identityConfig is a client configuration for a control-plane user with its own client
