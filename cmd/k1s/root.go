@@ -54,6 +54,7 @@ func newUpCommand() *cobra.Command {
 		verbose           int
 		allocateNodeCIDRs bool
 		clusterCIDR       string
+		leaderElect       bool
 	)
 	cmd := &cobra.Command{
 		Use:   "up",
@@ -66,6 +67,7 @@ stops cleanly on SIGINT or SIGTERM. Starting again on the same --data-dir keeps 
 			if allocateNodeCIDRs {
 				cfg.ClusterCIDR = clusterCIDR
 			}
+			cfg.LeaderElection.Disabled = !leaderElect
 			if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 				return fmt.Errorf("creating --data-dir: %w", err)
 			}
@@ -105,8 +107,16 @@ stops cleanly on SIGINT or SIGTERM. Starting again on the same --data-dir keeps 
 			case <-cmd.Context().Done():
 			case <-c.Done():
 			}
+			failed := false
+			select {
+			case <-c.Done():
+				// A component failed (a lost leader election lease, the apiserver).
+				fmt.Fprintf(cmd.ErrOrStderr(), "k1s: %v\n", c.Err())
+				failed = true
+			default:
+			}
 			fmt.Fprintln(out, "Stopping k1s")
-			if err := c.Stop(); err != nil {
+			if err := c.Stop(); err != nil || failed {
 				fmt.Fprintf(cmd.ErrOrStderr(), "k1s: %v\n", err)
 				return exitCode(1)
 			}
@@ -138,6 +148,10 @@ stops cleanly on SIGINT or SIGTERM. Starting again on the same --data-dir keeps 
 	f.Float32Var(&nl.SecondaryNodeEvictionRate, "secondary-node-eviction-rate", 0.01, "Nodes per second per zone in a partially disrupted zone")
 	f.Int32Var(&nl.LargeClusterSizeThreshold, "large-cluster-size-threshold", 50, "Zones with at most this many nodes are not tainted while partially disrupted")
 	f.Float32Var(&nl.UnhealthyZoneThreshold, "unhealthy-zone-threshold", 0.55, "Fraction of not-Ready nodes (at least 3) from which a zone is partially disrupted")
+	f.BoolVar(&leaderElect, "leader-elect", true, "Run the controller manager and the scheduler only while holding their leader election Leases in kube-system, so that several k1s control planes can share one etcd")
+	f.DurationVar(&cfg.LeaderElection.LeaseDuration, "leader-elect-lease-duration", 15*time.Second, "How long a standby waits after the leader's last renewal before taking over")
+	f.DurationVar(&cfg.LeaderElection.RenewDeadline, "leader-elect-renew-deadline", 10*time.Second, "How long the leader keeps trying to renew before it stops leading")
+	f.DurationVar(&cfg.LeaderElection.RetryPeriod, "leader-elect-retry-period", 2*time.Second, "How often leader election tries to acquire or renew")
 	f.StringVar(&logFile, "log-file", "", "Write logs to this file (default <data-dir>/k1s.log); '-' means stderr")
 	f.IntVarP(&verbose, "v", "v", 0, "Log verbosity")
 	return cmd
