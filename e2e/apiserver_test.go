@@ -779,6 +779,21 @@ func TestAPIEventsCohabitation(t *testing.T) {
 		expectNotFound(t, err)
 	})
 
+	// The garbage collector ignores events, so a delete asking for foreground or
+	// orphan propagation must not leave a finalizer behind: the event goes at once.
+	t.Run("delete with a propagation policy", func(t *testing.T) {
+		for name, policy := range map[string]metav1.DeletionPropagation{"foreground": metav1.DeletePropagationForeground, "orphan": metav1.DeletePropagationOrphan} {
+			if _, err := c.Client.CoreV1().Events(ns).Create(ctx, newCoreEvent(ns, name), metav1.CreateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Client.EventsV1().Events(ns).Delete(ctx, name, metav1.DeleteOptions{PropagationPolicy: &policy}); err != nil {
+				t.Fatalf("delete with %s propagation: %v", policy, err)
+			}
+			_, err := c.Client.CoreV1().Events(ns).Get(ctx, name, metav1.GetOptions{})
+			expectNotFound(t, err)
+		}
+	})
+
 	t.Run("watch through the other API", func(t *testing.T) {
 		list, err := c.Client.EventsV1().Events(ns).List(ctx, metav1.ListOptions{})
 		if err != nil {

@@ -35,6 +35,21 @@ var EventStrategy = &registry.Strategy[*corev1.Event]{
 	AllowUnconditionalUpdate: true,
 }
 
+// EventDeleteStrategy is the delete strategy of events in both APIs: the garbage
+// collector ignores events, so, as upstream, a delete never adds the orphan or
+// foregroundDeletion finalizer (nothing would ever remove it).
+var EventDeleteStrategy rest.RESTDeleteStrategy = eventDeleteStrategy{EventStrategy.Adapt()}
+
+type eventDeleteStrategy struct {
+	rest.RESTDeleteStrategy
+}
+
+var _ rest.GarbageCollectionDeleteStrategy = eventDeleteStrategy{}
+
+func (eventDeleteStrategy) DefaultGarbageCollectionPolicy(context.Context) rest.GarbageCollectionPolicy {
+	return rest.Unsupported
+}
+
 // EventSelectableFields are the field selectors of core events (upstream's
 // pkg/registry/core/event ToSelectableFields).
 func EventSelectableFields(event *corev1.Event) fields.Set {
@@ -77,6 +92,7 @@ func newEvents(optsGetter generic.RESTOptionsGetter) (map[string]rest.Storage, e
 		New:              func() *corev1.Event { return &corev1.Event{} },
 		NewList:          func() runtime.Object { return &corev1.EventList{} },
 		Strategy:         EventStrategy,
+		DeleteStrategy:   EventDeleteStrategy,
 		SelectableFields: EventSelectableFields,
 	})
 	if err != nil {

@@ -24,6 +24,7 @@ func NewStorage(optsGetter generic.RESTOptionsGetter) (map[string]rest.Storage, 
 		New:              func() *corev1.Event { return &corev1.Event{} },
 		NewList:          func() runtime.Object { return &corev1.EventList{} },
 		Strategy:         core.EventStrategy,
+		DeleteStrategy:   core.EventDeleteStrategy,
 		SelectableFields: core.EventSelectableFields,
 	})
 	if err != nil {
