@@ -33,11 +33,13 @@ test-e2e: ## End-to-end tests against in-process clusters (client-go and kubectl
 bench: ## Benchmarks: start-up time, idle RSS, object throughput
 	$(GO) test -run '^$$' -bench . -benchtime 5x -count 1 ./e2e/...
 
-generate: ## Regenerate generated code (OpenAPI definitions)
+generate: ## Regenerate generated code (OpenAPI definitions, cloud plugin protobuf)
 	hack/update-openapi.sh
+	hack/update-proto.sh
 
 verify: ## Fail if generated code is stale
 	hack/verify-openapi.sh
+	hack/verify-proto.sh
 
 lint: ## go vet and a gofmt check
 	$(GO) vet ./...
