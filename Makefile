@@ -30,8 +30,9 @@ test-unit: ## Unit and integration tests with the race detector
 test-e2e: ## End-to-end tests against in-process clusters (client-go and kubectl)
 	$(GO) test -count=1 -timeout 15m ./e2e/...
 
-bench: ## Benchmarks: start-up time, idle RSS, object throughput
+bench: ## Benchmarks: start-up, idle RSS, nodes, pods, scheduler, plugin round trip, log streaming
 	$(GO) test -run '^$$' -bench . -benchtime 5x -count 1 ./e2e/...
+	$(GO) test -run '^$$' -bench . -count 1 ./controllers/nodelifecycle/ ./controllers/scheduler/ ./kubelet-lite/ ./plugins/cloud/
 
 generate: ## Regenerate generated code (OpenAPI definitions, cloud plugin protobuf)
 	hack/update-openapi.sh

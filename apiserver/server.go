@@ -8,41 +8,53 @@ package apiserver
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilnet "k8s.io/apimachinery/pkg/util/net"
+	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/apimachinery/pkg/version"
 	openapinamer "k8s.io/apiserver/pkg/endpoints/openapi"
 	"k8s.io/apiserver/pkg/registry/generic"
 	registryrest "k8s.io/apiserver/pkg/registry/rest"
 	genericapiserver "k8s.io/apiserver/pkg/server"
+	genericfilters "k8s.io/apiserver/pkg/server/filters"
 	genericoptions "k8s.io/apiserver/pkg/server/options"
 	serverstorage "k8s.io/apiserver/pkg/server/storage"
 	"k8s.io/apiserver/pkg/storage/storagebackend"
+	proxyutil "k8s.io/apiserver/pkg/util/proxy"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/component-base/compatibility"
+	"k8s.io/klog/v2"
 
 	"github.com/k1s-dev/k1s/apiserver/openapi"
+	"github.com/k1s-dev/k1s/apiserver/registry/apps"
+	"github.com/k1s-dev/k1s/apiserver/registry/batch"
 	"github.com/k1s-dev/k1s/apiserver/registry/coordination"
 	"github.com/k1s-dev/k1s/apiserver/registry/core"
 	"github.com/k1s-dev/k1s/apiserver/registry/core/allocator"
 	"github.com/k1s-dev/k1s/apiserver/registry/discovery"
 	"github.com/k1s-dev/k1s/apiserver/registry/events"
+	"github.com/k1s-dev/k1s/apiserver/registry/policy"
 	"github.com/k1s-dev/k1s/apiserver/scheme"
 )
 
@@ -106,6 +118,23 @@ type Config struct {
 	// AnonymousAuth lets requests without credentials reach the public health and version
 	// endpoints as system:anonymous (--anonymous-auth); everything else stays 401.
 	AnonymousAuth bool
+	// KubeletCertificateAuthority verifies kubelet serving certificates
+	// (--kubelet-certificate-authority). Empty means ClientCAFile: unlike
+	// upstream, which then does not verify at all, k1s verifies by default,
+	// since the cluster CA signs every kubelet's serving certificate.
+	KubeletCertificateAuthority string
+	// KubeletClientCertificate and KubeletClientKey are the apiserver's client
+	// certificate towards kubelets (--kubelet-client-certificate,
+	// --kubelet-client-key).
+	KubeletClientCertificate, KubeletClientKey string
+	// KubeletInsecureSkipTLSVerify turns kubelet serving certificate
+	// verification off (--kubelet-insecure-skip-tls-verify, k1s only; logged
+	// as a warning).
+	KubeletInsecureSkipTLSVerify bool
+	// KubeletPreferredAddressTypes is --kubelet-preferred-address-types; empty
+	// means InternalIP first (k1s node names do not resolve).
+	KubeletPreferredAddressTypes []string
+
 	// RootCAFile is the CA bundle published as kube-root-ca.crt in every namespace;
 	// empty means ClientCAFile. It is kube-controller-manager's --root-ca-file: the
 	// publisher runs in the apiserver until k1s has a controller manager.
@@ -155,8 +184,28 @@ func (c *Config) Validate() error {
 	if c.EventTTL <= 0 {
 		errs = append(errs, fmt.Errorf("--event-ttl must be positive, got %v", c.EventTTL))
 	}
+	errs = append(errs, c.validateKubeletClient()...)
 	errs = append(errs, c.validateServiceAccounts()...)
 	return errors.Join(errs...)
+}
+
+// validateKubeletClient checks the flags of the apiserver's connection to kubelets.
+func (c *Config) validateKubeletClient() []error {
+	var errs []error
+	if (c.KubeletClientCertificate == "") != (c.KubeletClientKey == "") {
+		errs = append(errs, errors.New("--kubelet-client-certificate and --kubelet-client-key must be set together"))
+	}
+	if c.KubeletCertificateAuthority != "" && c.KubeletInsecureSkipTLSVerify {
+		errs = append(errs, errors.New("--kubelet-certificate-authority and --kubelet-insecure-skip-tls-verify are mutually exclusive"))
+	}
+	for _, t := range c.KubeletPreferredAddressTypes {
+		switch corev1.NodeAddressType(t) {
+		case corev1.NodeHostName, corev1.NodeInternalIP, corev1.NodeInternalDNS, corev1.NodeExternalIP, corev1.NodeExternalDNS:
+		default:
+			errs = append(errs, fmt.Errorf("--kubelet-preferred-address-types: unknown address type %q", t))
+		}
+	}
+	return errs
 }
 
 // validateServiceAccounts checks the service account token flags as kube-apiserver does.
@@ -200,6 +249,8 @@ type Server struct {
 	advertise net.IP
 	port      int
 	destroy   []func()
+	// endpointSlices serves services/proxy from the loopback informers.
+	endpointSlices proxyutil.EndpointSliceGetter
 }
 
 // New builds the apiserver from cfg.
@@ -209,6 +260,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	gc := genericapiserver.NewConfig(scheme.Codecs)
 	gc.EffectiveVersion = effectiveVersion{compatibility.NewEffectiveVersionFromString(KubernetesVersion, "", "")}
+	gc.LongRunningFunc = longRunningRequestCheck
 
 	serving := genericoptions.NewSecureServingOptions().WithLoopback()
 	serving.BindAddress = cfg.BindAddress
@@ -284,6 +336,11 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("building the generic apiserver: %w", err)
 	}
 	s.generic = generic
+	s.endpointSlices, err = proxyutil.NewEndpointSliceListerGetter(informerFactory.Discovery().V1().EndpointSlices().Lister())
+	if err != nil {
+		s.Destroy()
+		return nil, err
+	}
 	if err := s.installAPIs(gc.RESTOptionsGetter, cfg); err != nil {
 		s.Destroy()
 		return nil, err
@@ -302,6 +359,14 @@ func New(cfg Config) (*Server, error) {
 	}
 	return s, nil
 }
+
+// longRunningRequestCheck is kube-apiserver's: watches, proxies and the streams to
+// kubelets (log, exec, attach, portforward) are exempt from the request timeout and
+// the in-flight limits, or "kubectl logs -f" would be cut after a minute.
+var longRunningRequestCheck = genericfilters.BasicLongRunningRequestCheck(
+	sets.NewString("watch", "proxy"),
+	sets.NewString("attach", "exec", "proxy", "log", "portforward"),
+)
 
 // effectiveVersion reports GitVersion on /version instead of the unset build version of
 // k8s.io/component-base.
@@ -364,9 +429,14 @@ func (s *Server) newAllocators(cfg Config, factory *serverstorage.DefaultStorage
 }
 
 func (s *Server) installAPIs(optsGetter generic.RESTOptionsGetter, cfg Config) error {
-	coreStorage, err := core.NewStorage(optsGetter, s.allocator, s.security.tokenRequest)
+	// pods/eviction reads and decrements PodDisruptionBudgets through the loopback
+	// client, as upstream's does.
+	coreStorage, err := core.NewStorage(optsGetter, s.allocator, s.security.tokenRequest, s.loopback.PolicyV1())
 	if err != nil {
 		return err
+	}
+	if err := core.AddConnectStorage(coreStorage, s.connectOptions(cfg)); err != nil {
+		return fmt.Errorf("building the kubelet and proxy subresources: %w", err)
 	}
 	coreInfo := genericapiserver.NewDefaultAPIGroupInfo("", scheme.Scheme, scheme.ParameterCodec, scheme.Codecs)
 	coreInfo.VersionedResourcesStorageMap["v1"] = coreStorage
@@ -381,6 +451,9 @@ func (s *Server) installAPIs(optsGetter generic.RESTOptionsGetter, cfg Config) e
 		{schema.GroupVersion{Group: "coordination.k8s.io", Version: "v1"}, coordination.NewStorage},
 		{schema.GroupVersion{Group: "discovery.k8s.io", Version: "v1"}, discovery.NewStorage},
 		{eventsv1.SchemeGroupVersion, events.NewStorage},
+		{appsv1.SchemeGroupVersion, apps.NewStorage},
+		{batchv1.SchemeGroupVersion, batch.NewStorage},
+		{policyv1.SchemeGroupVersion, policy.NewStorage},
 		{rbacv1.SchemeGroupVersion, s.rbacStorage},
 		{authorizationv1.SchemeGroupVersion, s.authorizationStorage},
 		{authenticationv1.SchemeGroupVersion, s.authenticationStorage},
@@ -420,3 +493,37 @@ func (s *Server) Destroy() {
 
 // Port is the port HTTPS is served on.
 func (s *Server) Port() int { return s.port }
+
+// connectOptions configures pods/log, exec, attach, portforward and the proxy
+// subresources: kubelets are verified with the cluster CA unless told
+// otherwise.
+func (s *Server) connectOptions(cfg Config) core.ConnectOptions {
+	kubelet := core.KubeletClientConfig{
+		CAFile:                cfg.KubeletCertificateAuthority,
+		CertFile:              cfg.KubeletClientCertificate,
+		KeyFile:               cfg.KubeletClientKey,
+		InsecureSkipTLSVerify: cfg.KubeletInsecureSkipTLSVerify,
+	}
+	if kubelet.CAFile == "" {
+		kubelet.CAFile = cfg.ClientCAFile
+	}
+	for _, t := range cfg.KubeletPreferredAddressTypes {
+		kubelet.PreferredAddressTypes = append(kubelet.PreferredAddressTypes, corev1.NodeAddressType(t))
+	}
+	if kubelet.InsecureSkipTLSVerify {
+		klog.Background().Info("Warning: --kubelet-insecure-skip-tls-verify is set: kubelet serving certificates are not verified, so connections to kubelets (logs, exec, port-forward, node proxy) are open to man-in-the-middle attacks")
+	}
+	// The proxy transport reaches pods and services: no client certificate
+	// (they must not get the apiserver's identity), and with the https:
+	// prefix no verification, as upstream's (pod certificates are not signed
+	// by anything the apiserver knows).
+	proxyTransport := utilnet.SetTransportDefaults(&http.Transport{
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // upstream's proxy transport
+	})
+	return core.ConnectOptions{
+		Kubelet:        kubelet,
+		ProxyTransport: proxyTransport,
+		Authorizer:     s.security.authorizer,
+		EndpointSlices: s.endpointSlices,
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -30,7 +31,9 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/k1s-dev/k1s/apiserver"
+	"github.com/k1s-dev/k1s/apiserver/auth/bootstrappolicy"
 	"github.com/k1s-dev/k1s/apiserver/etcd"
+	"github.com/k1s-dev/k1s/controllers/job"
 	"github.com/k1s-dev/k1s/controllers/nodelifecycle"
 	"github.com/k1s-dev/k1s/pki"
 )
@@ -77,9 +80,32 @@ type Config struct {
 	// --node-monitor-grace-period, ...); zero fields take upstream's defaults.
 	NodeLifecycle nodelifecycle.Config
 
+	// Controllers is kube-controller-manager's --controllers: "*" turns on every
+	// controller, "name" one controller, "-name" turns one off (names as upstream's:
+	// replicaset-controller, garbage-collector-controller, ...). Nil means {"*"}.
+	Controllers []string
+	// DisableScheduler runs no scheduler: pods stay unbound unless something binds
+	// them (a test playing the scheduler, a scheduler of one's own).
+	DisableScheduler bool
+
+	// Job configures the job controller (pod failure backoff, ...); zero fields take
+	// upstream's defaults.
+	Job job.Config
+
 	// LeaderElection configures the leader election of the controller manager and the
 	// scheduler (on by default, as upstream's --leader-elect).
 	LeaderElection LeaderElection
+
+	// CloudProvider is --cloud-provider: "" runs no cloud; a name runs the cloud
+	// controllers (the cloud-controller-manager stage) against that provider's plugin,
+	// built into k1s ("local") or the binary k1s-cloud-NAME in PluginDir. Nodes then
+	// register as with --cloud-provider=external, and with "local" each node gets a VM.
+	CloudProvider string
+	// PluginDir is --plugin-dir, where external cloud plugins are looked up.
+	PluginDir string
+	// ConfigureCloudRoutes is --configure-cloud-routes: the route controller creates
+	// cloud routes for the nodes' pod CIDRs (it needs ClusterCIDR).
+	ConfigureCloudRoutes bool
 
 	// Progress, when set, is told about each start-up stage as it completes.
 	Progress func(stage string, took time.Duration)
@@ -94,7 +120,15 @@ func (c *Config) Validate() error {
 	if err := c.NodeLifecycle.Validate(); err != nil {
 		errs = append(errs, err)
 	}
+	for _, entry := range c.Controllers {
+		if name := strings.TrimPrefix(entry, "-"); name != "*" && !knownController(name) {
+			errs = append(errs, fmt.Errorf("--controllers: %q is not a known controller", entry))
+		}
+	}
 	if err := c.LeaderElection.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.validateCloud(); err != nil {
 		errs = append(errs, err)
 	}
 	if c.Nodes < 0 {
@@ -121,7 +155,9 @@ type Cluster struct {
 	nodes     nodes
 	kcm       *stage
 	nlc       *nodelifecycle.Controller
+	cloud     *cloudRuntime
 	scheduler *stage
+	proxy     *proxyStage
 	etcd      *etcd.Server
 	cancel    context.CancelFunc
 	done      chan struct{}
@@ -213,6 +249,22 @@ func Start(ctx context.Context, cfg Config) (_ *Cluster, err error) {
 		return nil, err
 	}
 	stage("controllers")
+	if cfg.CloudProvider != "" {
+		if err := c.startCloud(ctx); err != nil {
+			return nil, err
+		}
+		stage("cloud")
+	}
+	if !cfg.DisableScheduler {
+		if err := c.startScheduler(ctx); err != nil {
+			return nil, err
+		}
+		stage("scheduler")
+	}
+	if err := c.startProxy(ctx); err != nil {
+		return nil, err
+	}
+	stage("kube-proxy")
 	if cfg.Nodes > 0 {
 		if err := c.startNodes(ctx); err != nil {
 			return nil, err
@@ -258,6 +310,13 @@ func (c *Cluster) writeCredentials(listenIP net.IP, port int, apiCfg *apiserver.
 	if err != nil {
 		return err
 	}
+	// The apiserver's identity towards kubelets: its own user, bound to
+	// system:kubelet-api-admin by the bootstrap policy (not system:masters).
+	kubeletClient, err := ca.EnsureClient(pkiDir, "apiserver-kubelet-client", pki.ClientSpec{CommonName: bootstrappolicy.KubeAPIServerKubeletClient})
+	if err != nil {
+		return err
+	}
+	apiCfg.KubeletClientCertificate, apiCfg.KubeletClientKey = kubeletClient.CertFile, kubeletClient.KeyFile
 	apiCfg.TLSCertFile, apiCfg.TLSKeyFile = serving.CertFile, serving.KeyFile
 	apiCfg.ClientCAFile = ca.CertFile
 	// The service account token signing key, kept across restarts so issued tokens stay valid.
@@ -373,6 +432,8 @@ func (c *Cluster) Stop() error {
 	c.stopOnce.Do(func() {
 		logger := klog.Background().WithName("cluster")
 		c.stopNodes()
+		c.stopProxy()
+		c.stopCloud()
 		c.stopControllers()
 		if c.cancel != nil {
 			c.cancel()

@@ -7,13 +7,28 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/restmapper"
+	"k8s.io/client-go/tools/record"
 
 	"github.com/k1s-dev/k1s/apiserver"
+	"github.com/k1s-dev/k1s/controllers/deployment"
+	"github.com/k1s-dev/k1s/controllers/disruption"
+	"github.com/k1s-dev/k1s/controllers/endpoint"
+	"github.com/k1s-dev/k1s/controllers/endpointslice"
+	"github.com/k1s-dev/k1s/controllers/garbagecollector"
+	"github.com/k1s-dev/k1s/controllers/job"
+	"github.com/k1s-dev/k1s/controllers/namespace"
 	"github.com/k1s-dev/k1s/controllers/nodeipam"
 	"github.com/k1s-dev/k1s/controllers/nodelifecycle"
+	"github.com/k1s-dev/k1s/controllers/replicaset"
+	"github.com/k1s-dev/k1s/controllers/scheduler"
 	"github.com/k1s-dev/k1s/controllers/tainteviction"
 	"github.com/k1s-dev/k1s/pki"
 )
@@ -55,6 +70,105 @@ var kubeControllers = []controllerSpec{
 			}, client, factory, nil)
 		},
 	},
+	{
+		name: replicaset.ControllerName, client: replicaset.ClientName,
+		build: func(_ *Cluster, client kubernetes.Interface, factory informers.SharedInformerFactory) (component, error) {
+			return replicaset.New(replicaset.Config{}, client, factory, nil)
+		},
+	},
+	{
+		name: deployment.ControllerName, client: deployment.ClientName,
+		build: func(_ *Cluster, client kubernetes.Interface, factory informers.SharedInformerFactory) (component, error) {
+			return deployment.New(deployment.Config{}, client, factory, nil)
+		},
+	},
+	{
+		name: disruption.ControllerName, client: disruption.ClientName,
+		build: func(_ *Cluster, client kubernetes.Interface, factory informers.SharedInformerFactory) (component, error) {
+			return disruption.New(disruption.Config{}, client, factory, nil)
+		},
+	},
+	{
+		name: job.ControllerName, client: job.ClientName,
+		build: func(c *Cluster, client kubernetes.Interface, factory informers.SharedInformerFactory) (component, error) {
+			return job.New(c.cfg.Job, client, factory, nil)
+		},
+	},
+	{
+		name: namespace.ControllerName, client: namespace.ClientName,
+		build: func(c *Cluster, client kubernetes.Interface, factory informers.SharedInformerFactory) (component, error) {
+			cfg, err := c.serviceAccountConfig(namespace.ClientName)
+			if err != nil {
+				return nil, err
+			}
+			metadataClient, err := metadata.NewForConfig(cfg)
+			if err != nil {
+				return nil, err
+			}
+			return namespace.New(namespace.Config{}, client, metadataClient, factory, nil)
+		},
+	},
+	{
+		name: endpoint.ControllerName, client: endpoint.ClientName,
+		build: func(_ *Cluster, client kubernetes.Interface, factory informers.SharedInformerFactory) (component, error) {
+			return endpoint.New(endpoint.Config{}, client, factory, nil)
+		},
+	},
+	{
+		name: endpointslice.ControllerName, client: endpointslice.ClientName,
+		build: func(_ *Cluster, client kubernetes.Interface, factory informers.SharedInformerFactory) (component, error) {
+			return endpointslice.New(endpointslice.Config{}, client, factory, nil)
+		},
+	},
+	{
+		name: garbagecollector.ControllerName, client: garbagecollector.ClientName,
+		build: func(c *Cluster, client kubernetes.Interface, _ informers.SharedInformerFactory) (component, error) {
+			return c.newGarbageCollector(client)
+		},
+	},
+}
+
+// newGarbageCollector builds the garbage collector on metadata informers, as the
+// generic-garbage-collector service account. Its REST mapper has a discovery client
+// of its own: resetting the mapper must not drop the cache the collector compares
+// discovery against.
+func (c *Cluster) newGarbageCollector(client kubernetes.Interface) (component, error) {
+	cfg, err := c.serviceAccountConfig(garbagecollector.ClientName)
+	if err != nil {
+		return nil, err
+	}
+	metadataClient, err := metadata.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	mapperDiscovery, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(mapperDiscovery))
+	gcDiscovery, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	broadcaster := record.NewBroadcaster()
+	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: client.CoreV1().Events("")})
+	gc, err := garbagecollector.New(garbagecollector.Config{}, metadataClient, mapper, gcDiscovery, broadcaster)
+	if err != nil {
+		broadcaster.Shutdown()
+		return nil, err
+	}
+	return &withShutdown{component: gc, shutdown: broadcaster.Shutdown}, nil
+}
+
+// withShutdown runs shutdown when the component's Run returns.
+type withShutdown struct {
+	component
+	shutdown func()
+}
+
+func (w *withShutdown) Run(ctx context.Context) error {
+	defer w.shutdown()
+	return w.component.Run(ctx)
 }
 
 // startControllers starts the controller-manager stage: the controllers read through
@@ -74,7 +188,7 @@ func (c *Cluster) startControllers(ctx context.Context) error {
 	s := &stage{name: "kube-controller-manager", client: kcmClient, factories: []informers.SharedInformerFactory{factory}, components: map[string]component{}}
 	clients := map[string]kubernetes.Interface{}
 	for _, spec := range kubeControllers {
-		if spec.enabled != nil && !spec.enabled(c) {
+		if !c.controllerEnabled(spec.name) || (spec.enabled != nil && !spec.enabled(c)) {
 			continue
 		}
 		client, ok := clients[spec.client]
@@ -96,6 +210,36 @@ func (c *Cluster) startControllers(ctx context.Context) error {
 	}
 	c.kcm = s
 	return c.startStage(ctx, s)
+}
+
+func knownController(name string) bool {
+	for _, spec := range kubeControllers {
+		if spec.name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// controllerEnabled applies --controllers: an explicit "name" or "-name" decides,
+// else "*" turns the controller on.
+func (c *Cluster) controllerEnabled(name string) bool {
+	list := c.cfg.Controllers
+	if list == nil {
+		list = []string{"*"}
+	}
+	star := false
+	for _, entry := range list {
+		switch entry {
+		case name:
+			return true
+		case "-" + name:
+			return false
+		case "*":
+			star = true
+		}
+	}
+	return star
 }
 
 // NodeLifecycleZoneStates returns the zone states the node lifecycle controller
@@ -148,4 +292,25 @@ func (c *Cluster) identityConfig(file, user string, groups ...string) (*rest.Con
 func (c *Cluster) serviceAccountConfig(name string) (*rest.Config, error) {
 	return c.identityConfig("controller-"+name, "system:serviceaccount:kube-system:"+name,
 		"system:serviceaccounts", "system:serviceaccounts:kube-system")
+}
+
+// startScheduler starts the scheduler stage: the scheduler as system:kube-scheduler,
+// under its own leader election lease (kube-system/kube-scheduler).
+func (c *Cluster) startScheduler(ctx context.Context) error {
+	cfg, err := c.identityConfig("kube-scheduler", scheduler.ClientName)
+	if err != nil {
+		return err
+	}
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	factory := informers.NewSharedInformerFactory(client, 0)
+	sched, err := scheduler.New(scheduler.Config{}, client, factory, nil)
+	if err != nil {
+		return fmt.Errorf("scheduler: %w", err)
+	}
+	s := &stage{name: "kube-scheduler", client: client, factories: []informers.SharedInformerFactory{factory}, components: map[string]component{scheduler.DefaultSchedulerName: sched}}
+	c.scheduler = s
+	return c.startStage(ctx, s)
 }

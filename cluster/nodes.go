@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -14,13 +15,13 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/apiserver/pkg/server/dynamiccertificates"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
 
 	"github.com/k1s-dev/k1s/apiserver"
 	kubeletlite "github.com/k1s-dev/k1s/kubelet-lite"
-	"github.com/k1s-dev/k1s/loopback"
 	"github.com/k1s-dev/k1s/pki"
 )
 
@@ -39,6 +40,15 @@ type NodeOptions struct {
 	// defaults (10 s, 40 s) for demos and tests that want faster heartbeats.
 	NodeStatusUpdateFrequency time.Duration
 	NodeLeaseDurationSeconds  int32
+	// KubeletPort is the kubelet API's --port on the node's address. 0 picks a
+	// free port (the Node reports it in status.daemonEndpoints): k1s processes on
+	// one machine hand out the same loopback addresses, so a fixed 10250 would
+	// collide between two clusters.
+	KubeletPort int32
+	// KubeletServingCA issues the kubelet's serving certificate (for the node name
+	// and IP) instead of the cluster CA; tests of the apiserver's verification use
+	// another CA.
+	KubeletServingCA *pki.CA
 }
 
 // Node is a node of the cluster: a kubelet-lite with its own identity and address.
@@ -54,6 +64,9 @@ type nodes struct {
 	mu     sync.Mutex
 	byName map[string]*Node
 	wg     sync.WaitGroup
+	// clientCA verifies client certificates on every kubelet API; one value is
+	// shared by all kubelets.
+	clientCA dynamiccertificates.CAContentProvider
 }
 
 // maxRegistering bounds how many kubelets register at the same time during Start.
@@ -71,10 +84,7 @@ func (c *Cluster) startNodes(ctx context.Context) error {
 	// while a bounded wave keeps the apiserver busy but responsive.
 	registering := make(chan struct{}, maxRegistering)
 	for i := 1; i <= c.cfg.Nodes; i++ {
-		opts := c.cfg.NodeDefaults
-		if len(c.cfg.Zones) > 0 {
-			opts.Zone = c.cfg.Zones[(i-1)%len(c.cfg.Zones)]
-		}
+		opts := c.initialNodeOptions(i)
 		select {
 		case registering <- struct{}{}:
 		case <-ctx.Done():
@@ -125,26 +135,33 @@ func (c *Cluster) launchNode(name string, opts NodeOptions) (*Node, error) {
 		c.nodes.byName[name] = n
 	}
 	c.nodes.mu.Unlock()
+	if err == nil {
+		c.nodeChanged(name)
+	}
 	return n, err
 }
 
 func (c *Cluster) startKubelet(name string, opts NodeOptions) (*Node, error) {
-	ip, err := loopback.Process.Allocate()
+	ip, err := c.nodeAddress(name, opts)
 	if err != nil {
 		return nil, err
 	}
 	clientCfg, err := c.nodeClientConfig(name)
 	if err != nil {
-		loopback.Process.Release(ip)
+		c.releaseNodeAddress(ip)
 		return nil, err
 	}
 	client, err := kubernetes.NewForConfig(clientCfg)
 	if err != nil {
-		loopback.Process.Release(ip)
+		c.releaseNodeAddress(ip)
 		return nil, err
 	}
 	cfg := kubeletlite.NewConfig(name, client)
 	cfg.NodeIP = net.IP(ip.AsSlice())
+	if err := c.kubeletServing(&cfg, name, ip, opts); err != nil {
+		c.releaseNodeAddress(ip)
+		return nil, err
+	}
 	cfg.KubeletVersion = "v" + apiserver.KubernetesVersion
 	cfg.RegisterWithTaints = opts.Taints
 	cfg.Capacity, cfg.KubeReserved, cfg.SystemReserved = opts.Capacity, opts.KubeReserved, opts.SystemReserved
@@ -162,9 +179,11 @@ func (c *Cluster) startKubelet(name string, opts NodeOptions) (*Node, error) {
 		}
 		cfg.NodeLabels[corev1.LabelTopologyRegion] = region
 	}
+	c.configureCloudKubelet(&cfg, opts)
 	k, err := kubeletlite.New(cfg)
 	if err != nil {
-		loopback.Process.Release(ip)
+		cfg.KubeletListener.Close()
+		c.releaseNodeAddress(ip)
 		return nil, fmt.Errorf("node %s: %w", name, err)
 	}
 	ctx, cancel := context.WithCancel(klog.NewContext(context.Background(), klog.Background().WithValues("node", name)))
@@ -172,12 +191,47 @@ func (c *Cluster) startKubelet(name string, opts NodeOptions) (*Node, error) {
 	c.nodes.wg.Add(1)
 	go func() {
 		defer c.nodes.wg.Done()
-		defer loopback.Process.Release(ip)
+		defer c.releaseNodeAddress(ip)
+		defer c.nodeChanged(name) // its node ports close with it
 		if err := k.Run(ctx); err != nil {
 			klog.FromContext(ctx).Error(err, "Kubelet stopped")
 		}
 	}()
 	return n, nil
+}
+
+// kubeletServing gives a kubelet its API: a serving certificate from the cluster CA
+// for the node name and IP, the cluster CA for client certificates, and a listener
+// on the node IP.
+func (c *Cluster) kubeletServing(cfg *kubeletlite.Config, name string, ip netip.Addr, opts NodeOptions) error {
+	ca := c.ca
+	if opts.KubeletServingCA != nil {
+		ca = opts.KubeletServingCA
+	}
+	// In memory, issued on every start: nothing pins a kubelet's serving certificate
+	// (the apiserver verifies it through the CA), and files would cost 1,000 nodes
+	// over a second of start-up.
+	cert, err := ca.IssueServing(pki.ServingSpec{CommonName: name, DNSNames: []string{name}, IPs: []net.IP{net.IP(ip.AsSlice())}})
+	if err != nil {
+		return fmt.Errorf("issuing the serving certificate of node %s: %w", name, err)
+	}
+	c.nodes.mu.Lock()
+	if c.nodes.clientCA == nil {
+		ca, err := dynamiccertificates.NewStaticCAContent("k1s-ca", c.ca.CertPEM())
+		if err != nil {
+			c.nodes.mu.Unlock()
+			return fmt.Errorf("loading the cluster CA for kubelets: %w", err)
+		}
+		c.nodes.clientCA = ca
+	}
+	cfg.ClientCA = c.nodes.clientCA
+	c.nodes.mu.Unlock()
+	ln, err := net.Listen("tcp", net.JoinHostPort(ip.String(), strconv.Itoa(int(opts.KubeletPort))))
+	if err != nil {
+		return fmt.Errorf("node %s: listening for the kubelet API: %w", name, err)
+	}
+	cfg.ServingCertificate, cfg.KubeletListener = &cert, ln
+	return nil
 }
 
 // nodeClientConfig is the kubelet's own identity: a client certificate for
@@ -235,6 +289,7 @@ func (c *Cluster) StopNode(name string) error {
 		return fmt.Errorf("no node %q in this cluster", name)
 	}
 	n.Kubelet.PauseHeartbeats()
+	c.nodeChanged(name)
 	return nil
 }
 
@@ -245,6 +300,7 @@ func (c *Cluster) StartNode(name string) error {
 		return fmt.Errorf("no node %q in this cluster", name)
 	}
 	n.Kubelet.ResumeHeartbeats()
+	c.nodeChanged(name)
 	return nil
 }
 
@@ -259,6 +315,9 @@ func (c *Cluster) RemoveNode(ctx context.Context, name string) error {
 	}
 	n.cancel()
 	<-n.Kubelet.Done()
+	if err := c.forgetVM(name); err != nil {
+		return fmt.Errorf("deleting the VM of node %s: %w", name, err)
+	}
 	client, err := kubernetes.NewForConfig(c.RESTConfig())
 	if err != nil {
 		return err

@@ -78,6 +78,9 @@ type stage struct {
 	client     kubernetes.Interface
 	factories  []informers.SharedInformerFactory
 	components map[string]component
+	// unelected runs the components at once, without a lease, whatever
+	// LeaderElection says: for per-process components such as kube-proxy.
+	unelected bool
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -119,7 +122,7 @@ func (c *Cluster) startStage(ctx context.Context, s *stage) error {
 
 	le := c.cfg.LeaderElection.withDefaults()
 	s.wg.Add(1)
-	if le.Disabled {
+	if le.Disabled || s.unelected {
 		go func() {
 			defer s.wg.Done()
 			run(runCtx)

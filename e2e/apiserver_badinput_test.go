@@ -249,8 +249,8 @@ func TestAPIBadInput(t *testing.T) {
 
 	t.Run("unserved resources", func(t *testing.T) {
 		for _, path := range []string{
-			"/apis/apps/v1/deployments",
-			"/apis/apps/v1/namespaces/default/deployments",
+			"/apis/apps/v1/daemonsets",
+			"/apis/apps/v1/namespaces/default/statefulsets",
 			"/api/v1/persistentvolumeclaims",
 			"/api/v1/namespaces/default/persistentvolumeclaims",
 			"/api/v1/namespaces/default/replicationcontrollers",
@@ -260,17 +260,17 @@ func TestAPIBadInput(t *testing.T) {
 			_, err := rc.Get().AbsPath(path).DoRaw(ctx)
 			expectStatus(t, err, 404, metav1.StatusReasonNotFound)
 		}
-		err := rc.Post().AbsPath("/apis/apps/v1/namespaces/" + ns + "/deployments").
-			Body([]byte(`{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"}}`)).Do(ctx).Error()
+		err := rc.Post().AbsPath("/apis/apps/v1/namespaces/" + ns + "/daemonsets").
+			Body([]byte(`{"apiVersion":"apps/v1","kind":"DaemonSet","metadata":{"name":"d"}}`)).Do(ctx).Error()
 		expectStatus(t, err, 404, metav1.StatusReasonNotFound)
 
-		// Discovery agrees: nothing of apps is offered.
+		// Discovery agrees: unserved groups are not offered.
 		groups, err := c.Client.Discovery().ServerGroups()
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, g := range groups.Groups {
-			if g.Name == "apps" || g.Name == "batch" {
+			if g.Name == "autoscaling" || g.Name == "networking.k8s.io" {
 				t.Fatalf("discovery lists the unserved group %s", g.Name)
 			}
 		}

@@ -45,7 +45,19 @@ func testContext(t testing.TB) context.Context {
 // startCluster starts a cluster for one test; throw-away clusters skip fsync.
 func startCluster(t testing.TB) *framework.Cluster {
 	t.Helper()
-	return framework.Start(t, cluster.Config{EtcdUnsafeNoFsync: true})
+	// No scheduler: API tests create unbound pods and expect them to stay so.
+	return framework.Start(t, cluster.Config{EtcdUnsafeNoFsync: true, DisableScheduler: true})
+}
+
+// startClusterWithout is startCluster with the named controllers turned off, for tests
+// that play them (write the status they would write).
+func startClusterWithout(t testing.TB, controllers ...string) *framework.Cluster {
+	t.Helper()
+	list := []string{"*"}
+	for _, name := range controllers {
+		list = append(list, "-"+name)
+	}
+	return framework.Start(t, cluster.Config{EtcdUnsafeNoFsync: true, DisableScheduler: true, Controllers: list})
 }
 
 // createNamespace creates a fresh namespace so that tests sharing a cluster do not see

@@ -53,7 +53,8 @@ func startKubectlCluster(t *testing.T) *kubectlCluster {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
-	return &kubectlCluster{Cluster: framework.Start(t, cluster.Config{EtcdUnsafeNoFsync: true}), t: t, ctx: ctx}
+	// No scheduler: these tests play it (and the kubelets) by hand.
+	return &kubectlCluster{Cluster: framework.Start(t, cluster.Config{EtcdUnsafeNoFsync: true, DisableScheduler: true}), t: t, ctx: ctx}
 }
 
 // in returns c for subtest t: failures go to t.

@@ -39,7 +39,7 @@ func TestLeaderElectionTwoControlPlanes(t *testing.T) {
 		}
 		return *lease.Spec.HolderIdentity, nil
 	}
-	for _, name := range []string{"kube-controller-manager"} {
+	for _, name := range []string{"kube-controller-manager", "kube-scheduler"} {
 		got, err := holder(ctx, name)
 		if err != nil {
 			t.Fatal(err)

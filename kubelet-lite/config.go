@@ -1,6 +1,7 @@
 package kubeletlite
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -11,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apiserver/pkg/server/dynamiccertificates"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/utils/clock"
@@ -105,8 +107,29 @@ type Config struct {
 	// status.nodeInfo.containerRuntimeVersion "k1s://<RuntimeVersion>".
 	// Default: KubeletVersion without its leading "v".
 	RuntimeVersion string
-	// KubeletPort is --port, reported in status.daemonEndpoints (10250).
+	// KubeletPort is --port, reported in status.daemonEndpoints (10250), where
+	// the kubelet API listens on NodeIP.
 	KubeletPort int32
+	// KubeletListener, when set, is where the kubelet API is served instead of
+	// NodeIP:KubeletPort, and its port is the one reported (tests and
+	// concurrent clusters on one machine use a free port).
+	KubeletListener net.Listener
+
+	// ServingCertificate is the kubelet API's certificate (--tls-cert-file,
+	// --tls-private-key-file). Nil: the kubelet API is not served.
+	ServingCertificate *tls.Certificate
+	// ClientCA verifies client certificates on the kubelet API
+	// (--client-ca-file); share one value between kubelets. Nil: only bearer
+	// tokens authenticate.
+	ClientCA dynamiccertificates.CAContentProvider
+	// AuthenticationCacheTTL is authentication.webhook.cacheTTL (2m): how long
+	// a TokenReview answer is reused.
+	AuthenticationCacheTTL time.Duration
+	// AuthorizationAuthorizedTTL and AuthorizationDeniedTTL are
+	// authorization.webhook.cacheAuthorizedTTL (5m) and cacheUnauthorizedTTL
+	// (30s): how long SubjectAccessReview answers are reused.
+	AuthorizationAuthorizedTTL time.Duration
+	AuthorizationDeniedTTL     time.Duration
 
 	// Clock drives every timer of the kubelet. Default: the real clock.
 	Clock clock.WithTicker
@@ -183,6 +206,18 @@ func (c *Config) Validate() error {
 	if c.NodeLeaseDurationSeconds < 0 {
 		errs = append(errs, fmt.Errorf("nodeLeaseDurationSeconds: must be greater than 0, got %d", c.NodeLeaseDurationSeconds))
 	}
+	for _, ttl := range []struct {
+		flag string
+		d    time.Duration
+	}{
+		{"authentication.webhook.cacheTTL", c.AuthenticationCacheTTL},
+		{"authorization.webhook.cacheAuthorizedTTL", c.AuthorizationAuthorizedTTL},
+		{"authorization.webhook.cacheUnauthorizedTTL", c.AuthorizationDeniedTTL},
+	} {
+		if ttl.d < 0 {
+			errs = append(errs, fmt.Errorf("%s: must not be negative, got %v", ttl.flag, ttl.d))
+		}
+	}
 	if c.KubeletPort < 0 || c.KubeletPort > 65535 {
 		errs = append(errs, fmt.Errorf("--port: %d is not a valid port", c.KubeletPort))
 	}
@@ -220,6 +255,20 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Clock == nil {
 		c.Clock = clock.RealClock{}
+	}
+	if c.AuthenticationCacheTTL == 0 {
+		c.AuthenticationCacheTTL = DefaultAuthenticationCacheTTL
+	}
+	if c.AuthorizationAuthorizedTTL == 0 {
+		c.AuthorizationAuthorizedTTL = DefaultAuthorizationAuthorizedTTL
+	}
+	if c.AuthorizationDeniedTTL == 0 {
+		c.AuthorizationDeniedTTL = DefaultAuthorizationDeniedTTL
+	}
+	if c.KubeletListener != nil {
+		if addr, ok := c.KubeletListener.Addr().(*net.TCPAddr); ok {
+			c.KubeletPort = int32(addr.Port)
+		}
 	}
 	capacity := corev1.ResourceList{}
 	for k, v := range defaultCapacity {

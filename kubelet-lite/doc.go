@@ -52,6 +52,27 @@
 // back-off of 10 s doubling to 5 min applies from the second restart on; Never
 // ends the pod Succeeded if all exited 0, else Failed).
 //
+// Containers log what k1s.dev/log (lines printed at start) and
+// k1s.dev/log-interval ("tick <n>" every interval while running) say; the log
+// of each run is computed from its start and end times, never stored, and the
+// run before the current one is kept for --previous.
+//
+// # Kubelet API
+//
+// With a ServingCertificate the kubelet serves HTTPS on NodeIP:KubeletPort (or
+// KubeletListener): /healthz, /pods, /containerLogs/{ns}/{pod}/{container}
+// (follow, tailLines, sinceSeconds, sinceTime, timestamps, previous,
+// limitBytes), /stats/summary and /configz. /exec, /attach, /portForward and
+// /run answer 501 "... is not supported by the sim runtime". Every request is
+// authenticated (client certificates against ClientCA, bearer tokens through
+// TokenReview; anonymous gets 401) and authorized through SubjectAccessReview
+// with upstream's attributes (nodes/proxy, nodes/pods, nodes/healthz,
+// nodes/stats, ...; 403 "Forbidden (user=..., verb=..., resource=nodes,
+// subresource(s)=[...])"), both sent with the kubelet's own client and cached
+// as the kubelet caches them. Idle, the API costs one listener, one goroutine
+// and about 3 KiB of heap per kubelet (the handler is shared); the
+// authenticator and authorizer are built on the first request.
+//
 // # What this package must never do
 //
 // It knows the control plane only through the kubernetes.Interface it is given:

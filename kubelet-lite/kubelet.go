@@ -79,6 +79,16 @@ type Kubelet struct {
 	latestLease                *coordinationv1.Lease
 
 	pods podManager
+
+	// logs are the simulated containers' logs, written by the Run goroutine
+	// and read by the kubelet API.
+	logs *logStore
+	// apiPods is the pod informer's indexer once it exists (a cache.Indexer),
+	// for the kubelet API's goroutines.
+	apiPods   atomic.Value
+	startedAt time.Time
+	// api is the kubelet API's state once it is served.
+	api *apiServer
 }
 
 // New validates cfg, fills in defaults and returns a Kubelet ready to Run.
@@ -107,6 +117,7 @@ func New(cfg Config) (*Kubelet, error) {
 		randFloat:     rng.Float64,
 	}
 	k.pods = newPodManager(k)
+	k.logs = newLogStore()
 	return k, nil
 }
 
@@ -226,6 +237,12 @@ func (k *Kubelet) Run(ctx context.Context) error {
 	defer close(k.done)
 	logger := klog.LoggerWithValues(klog.FromContext(ctx), "node", k.nodeName)
 	ctx = klog.NewContext(ctx, logger)
+	k.startedAt = k.clock.Now()
+	stopAPI, err := k.serveAPI(ctx)
+	if err != nil {
+		return err
+	}
+	defer stopAPI()
 	logger.Info("Starting kubelet-lite", "registerNode", k.cfg.RegisterNode, "nodeStatusUpdateFrequency", k.cfg.NodeStatusUpdateFrequency,
 		"nodeStatusReportFrequency", k.cfg.NodeStatusReportFrequency, "leaseRenewInterval", k.renewInterval)
 	if !k.cfg.RegisterNode {
@@ -345,6 +362,7 @@ func (k *Kubelet) ensurePodInformer(ctx context.Context) error {
 		return fmt.Errorf("adding pod event handler: %w", err)
 	}
 	k.podIndexer = informer.GetIndexer()
+	k.apiPods.Store(k.podIndexer)
 	k.podFactory = factory
 	factory.Start(ctx.Done())
 	return nil

@@ -234,6 +234,7 @@ func effectiveGracePeriod(pod *corev1.Pod) time.Duration {
 
 func (m *podManager) forget(w *podWorker) {
 	m.releaseIPs(w)
+	m.k.logs.forget(w.key, w.uid)
 	delete(m.workers, w.key)
 }
 

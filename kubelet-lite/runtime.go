@@ -190,6 +190,7 @@ func (w *podWorker) start(c *simContainer, t time.Time) {
 	if !c.runsForever {
 		c.exitAt = t.Add(c.runFor)
 	}
+	w.m.k.logs.started(w.key, w.uid, w.pod, c, t)
 	w.containerEvent(c, corev1.EventTypeNormal, "Created", "Container created")
 	w.containerEvent(c, corev1.EventTypeNormal, "Started", "Container started")
 }
@@ -197,6 +198,7 @@ func (w *podWorker) start(c *simContainer, t time.Time) {
 // terminate records that the container's process ended at t.
 func (w *podWorker) terminate(c *simContainer, t time.Time, code int32, reason, message string) {
 	c.term = &termination{exitCode: code, reason: reason, message: message, startedAt: c.startedAt, finishedAt: t, containerID: c.containerID}
+	w.m.k.logs.finished(w.key, w.uid, c.name, c.containerID, t)
 	c.state = stateTerminated
 	// Upstream reports a regular init container that succeeded as ready.
 	c.ready = c.kind == kindInit && code == 0

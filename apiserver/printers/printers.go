@@ -13,6 +13,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	apiv1 "k8s.io/api/core/v1"
@@ -244,6 +245,24 @@ func AddHandlers(h PrintHandler) {
 	}
 	_ = h.TableHandler(endpointSliceColumnDefinitions, printEndpointSlice)
 	_ = h.TableHandler(endpointSliceColumnDefinitions, printEndpointSliceList)
+
+	// The scale subresources of deployments and replicasets return this table
+	// (kubectl get deploy/web --subresource=scale).
+	scaleColumnDefinitions := []metav1.TableColumnDefinition{
+		{Name: "Name", Type: "string", Description: metav1.ObjectMeta{}.SwaggerDoc()["name"]},
+		{Name: "Desired", Type: "integer", Description: autoscalingv1.ScaleSpec{}.SwaggerDoc()["replicas"]},
+		{Name: "Available", Type: "integer", Description: autoscalingv1.ScaleStatus{}.SwaggerDoc()["replicas"]},
+		{Name: "Age", Type: "string", Description: metav1.ObjectMeta{}.SwaggerDoc()["creationTimestamp"]},
+	}
+	_ = h.TableHandler(scaleColumnDefinitions, printScale)
+}
+
+func printScale(obj *autoscalingv1.Scale, options GenerateOptions) ([]metav1.TableRow, error) {
+	row := metav1.TableRow{
+		Object: runtime.RawExtension{Object: obj},
+	}
+	row.Cells = append(row.Cells, obj.Name, int64(obj.Spec.Replicas), int64(obj.Status.Replicas), translateTimestampSince(obj.CreationTimestamp))
+	return []metav1.TableRow{row}, nil
 }
 
 // formatEndpoints prints up to three address:port pairs. Upstream takes a

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	apiv1 "k8s.io/api/core/v1"
@@ -801,6 +802,18 @@ func TestPrintDeployment(t *testing.T) {
 	})
 }
 
+func TestPrintScale(t *testing.T) {
+	runPrintCases(t, []printCase{{
+		name: "deployment scale",
+		obj: &autoscalingv1.Scale{
+			ObjectMeta: objMeta("web"),
+			Spec:       autoscalingv1.ScaleSpec{Replicas: 3},
+			Status:     autoscalingv1.ScaleStatus{Replicas: 2, Selector: "app=web"},
+		},
+		cells: []interface{}{"web", int64(3), int64(2), "5m"},
+	}})
+}
+
 func TestPrintReplicaSet(t *testing.T) {
 	runPrintCases(t, []printCase{
 		{
@@ -1132,6 +1145,7 @@ func TestAddHandlers(t *testing.T) {
 		&discoveryv1.EndpointSlice{}, &discoveryv1.EndpointSliceList{},
 		&appsv1.Deployment{}, &appsv1.DeploymentList{}, &appsv1.ReplicaSet{}, &appsv1.ReplicaSetList{},
 		&batchv1.Job{}, &batchv1.JobList{}, &policyv1.PodDisruptionBudget{}, &policyv1.PodDisruptionBudgetList{},
+		&autoscalingv1.Scale{},
 		&rbacv1.RoleBinding{}, &rbacv1.RoleBindingList{}, &rbacv1.ClusterRoleBinding{}, &rbacv1.ClusterRoleBindingList{},
 	} {
 		want = append(want, reflect.TypeOf(typ).String())

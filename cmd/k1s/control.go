@@ -65,6 +65,7 @@ func serveControl(ctx context.Context, dataDir string, c *cluster.Cluster) (func
 		}
 		fmt.Fprintf(w, "node/%s %s\n", name, pastTense[action])
 	})
+	registerCloudRoutes(mux, c)
 	mux.HandleFunc("GET /nodes", func(w http.ResponseWriter, r *http.Request) {
 		for _, name := range c.NodeNames() {
 			state := "running"

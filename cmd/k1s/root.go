@@ -43,7 +43,7 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newUpCommand(), newKubectlCommand(), newNodeCommand())
+	root.AddCommand(newUpCommand(), newKubectlCommand(), newNodeCommand(), newCloudCommand(), newPluginCommand())
 	return root
 }
 
@@ -148,10 +148,15 @@ stops cleanly on SIGINT or SIGTERM. Starting again on the same --data-dir keeps 
 	f.Float32Var(&nl.SecondaryNodeEvictionRate, "secondary-node-eviction-rate", 0.01, "Nodes per second per zone in a partially disrupted zone")
 	f.Int32Var(&nl.LargeClusterSizeThreshold, "large-cluster-size-threshold", 50, "Zones with at most this many nodes are not tainted while partially disrupted")
 	f.Float32Var(&nl.UnhealthyZoneThreshold, "unhealthy-zone-threshold", 0.55, "Fraction of not-Ready nodes (at least 3) from which a zone is partially disrupted")
+	f.StringSliceVar(&cfg.Controllers, "controllers", []string{"*"}, "Controllers of the controller manager to run: '*' runs all, 'foo' runs foo, '-foo' turns foo off (e.g. -garbage-collector-controller)")
+	f.BoolVar(&cfg.DisableScheduler, "disable-scheduler", false, "Run no scheduler: pods stay Pending until something else binds them")
 	f.BoolVar(&leaderElect, "leader-elect", true, "Run the controller manager and the scheduler only while holding their leader election Leases in kube-system, so that several k1s control planes can share one etcd")
 	f.DurationVar(&cfg.LeaderElection.LeaseDuration, "leader-elect-lease-duration", 15*time.Second, "How long a standby waits after the leader's last renewal before taking over")
 	f.DurationVar(&cfg.LeaderElection.RenewDeadline, "leader-elect-renew-deadline", 10*time.Second, "How long the leader keeps trying to renew before it stops leading")
 	f.DurationVar(&cfg.LeaderElection.RetryPeriod, "leader-elect-retry-period", 2*time.Second, "How often leader election tries to acquire or renew")
+	f.StringVar(&cfg.CloudProvider, "cloud-provider", "", "Run the cloud controllers against this cloud provider: \"local\" (built in: simulated VMs, loopback load balancers) or NAME for the plugin binary k1s-cloud-NAME in --plugin-dir; nodes then register as with --cloud-provider=external")
+	f.StringVar(&cfg.PluginDir, "plugin-dir", "", "Directory of external cloud provider plugins (k1s-cloud-NAME binaries)")
+	f.BoolVar(&cfg.ConfigureCloudRoutes, "configure-cloud-routes", true, "Have the cloud provider create routes for the nodes' pod CIDRs (needs --allocate-node-cidrs)")
 	f.StringVar(&logFile, "log-file", "", "Write logs to this file (default <data-dir>/k1s.log); '-' means stderr")
 	f.IntVarP(&verbose, "v", "v", 0, "Log verbosity")
 	return cmd

@@ -260,10 +260,18 @@ func TestServiceControllerEnsuresLoadBalancer(t *testing.T) {
 			Ports: []corev1.ServicePort{{Protocol: corev1.ProtocolTCP, Port: 30090, NodePort: nodePort}},
 		},
 	}
-	h := newHarness(t, cfg, nil, n, svc)
+	// The Service is created once the controller runs: upstream's service
+	// controller writes its cache entry's state without its lock
+	// (processServiceCreateOrUpdate) while the node worker reads it (syncNodes), a
+	// data race the race detector reports when the start-up node sync and the
+	// service sync overlap.
+	h := newHarness(t, cfg, nil, n)
 	h.run(t)
 
 	ctx := context.Background()
+	if _, err := h.client.CoreV1().Services("default").Create(ctx, svc, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	var got *corev1.Service
 	controllertest.Eventually(t, func() bool {
 		got, err = h.client.CoreV1().Services("default").Get(ctx, "web", metav1.GetOptions{})

@@ -170,6 +170,16 @@ func (c *Client) Provider() cloudprovider.Interface { return c.prov }
 // Restarts returns how many times the plugin was restarted after exiting.
 func (c *Client) Restarts() int { return int(c.restarts.Load()) }
 
+// PID returns the process ID of the plugin process currently serving, or 0
+// while none is (not started, restarting, closed). Fault-injection tests use
+// it to kill the plugin.
+func (c *Client) PID() int {
+	if s, err := c.current(); err == nil {
+		return s.pid
+	}
+	return 0
+}
+
 // Close stops restarting the plugin and shuts its process down (gracefully,
 // then SIGKILL after two seconds). It is idempotent; calls made afterwards
 // fail with ErrPluginUnavailable.

@@ -149,6 +149,37 @@ func (s *VMStore) CreateMany(vms []VM) ([]VM, error) {
 	return out, nil
 }
 
+// PutMany creates the VMs that do not exist and replaces those that do, in
+// one write, all or none. A host that starts nodes again on a kept data dir
+// uses it: the machines boot again (running) on the addresses the new process
+// gave their nodes, where Create would refuse them.
+func (s *VMStore) PutMany(vms []VM) ([]VM, error) {
+	out := make([]VM, 0, len(vms))
+	seen := make(map[string]bool, len(vms))
+	for _, vm := range vms {
+		vm, err := withVMDefaults(vm)
+		if err != nil {
+			return nil, err
+		}
+		if seen[vm.Name] {
+			return nil, fmt.Errorf("putting vm %q: named twice", vm.Name)
+		}
+		seen[vm.Name] = true
+		out = append(out, vm)
+	}
+	var doc vmsDocument
+	err := s.file.update(&doc, func() error {
+		doc.VMs = slices.DeleteFunc(doc.VMs, func(vm VM) bool { return seen[vm.Name] })
+		doc.VMs = append(doc.VMs, out...)
+		slices.SortFunc(doc.VMs, func(a, b VM) int { return strings.Compare(a.Name, b.Name) })
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // Get returns the VM called name, or an error wrapping ErrVMNotFound.
 func (s *VMStore) Get(name string) (VM, error) {
 	var doc vmsDocument

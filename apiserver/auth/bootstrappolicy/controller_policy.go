@@ -16,8 +16,8 @@ const ControllerRolePrefix = "system:controller:"
 
 // controllerRoles are upstream's system:controller:* roles of the controllers k1s runs
 // (or will): the node lifecycle and IPAM ("node-controller"), the cloud controllers'
-// route and service controllers, workloads, namespaces, garbage collection, endpoints
-// and ClusterRole aggregation.
+// route and service controllers, workloads, disruption budgets, namespaces, garbage
+// collection, endpoints and ClusterRole aggregation.
 func controllerRoles() []rbacv1.ClusterRole {
 	return []rbacv1.ClusterRole{
 		{
@@ -35,6 +35,21 @@ func controllerRoles() []rbacv1.ClusterRole {
 				rbacv1helpers.NewRule("update").Groups(extensionsGroup, appsGroup).Resources("deployments/finalizers").RuleOrDie(),
 				rbacv1helpers.NewRule("get", "list", "watch", "create", "update", "patch", "delete").Groups(appsGroup, extensionsGroup).Resources("replicasets").RuleOrDie(),
 				rbacv1helpers.NewRule("get", "list", "watch", "update").Groups(legacyGroup).Resources("pods").RuleOrDie(),
+				eventsRule(),
+			},
+		},
+		{
+			ObjectMeta: metav1.ObjectMeta{Name: ControllerRolePrefix + "disruption-controller"},
+			Rules: []rbacv1.PolicyRule{
+				rbacv1helpers.NewRule("get", "list", "watch").Groups(extensionsGroup, appsGroup).Resources("deployments").RuleOrDie(),
+				rbacv1helpers.NewRule("get", "list", "watch").Groups(appsGroup, extensionsGroup).Resources("replicasets").RuleOrDie(),
+				rbacv1helpers.NewRule("get", "list", "watch").Groups(legacyGroup).Resources("replicationcontrollers").RuleOrDie(),
+				rbacv1helpers.NewRule("get", "list", "watch").Groups(policyGroup).Resources("poddisruptionbudgets").RuleOrDie(),
+				rbacv1helpers.NewRule("get", "list", "watch").Groups(appsGroup).Resources("statefulsets").RuleOrDie(),
+				rbacv1helpers.NewRule("update").Groups(policyGroup).Resources("poddisruptionbudgets/status").RuleOrDie(),
+				// Clearing stale DisruptionTarget pod conditions.
+				rbacv1helpers.NewRule("patch", "update").Groups(legacyGroup).Resources("pods/status").RuleOrDie(),
+				rbacv1helpers.NewRule("get").Groups("*").Resources("*/scale").RuleOrDie(),
 				eventsRule(),
 			},
 		},

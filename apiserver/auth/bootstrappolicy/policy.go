@@ -400,6 +400,17 @@ func ClusterRoles() []rbacv1.ClusterRole {
 	})
 
 	roles = append(roles, rbacv1.ClusterRole{
+		// Full access to the kubelet API (KubeletFineGrainedAuthz is GA and locked on).
+		ObjectMeta: metav1.ObjectMeta{Name: KubeletAPIAdmin},
+		Rules: []rbacv1.PolicyRule{
+			rbacv1helpers.NewRule("get", "list", "watch").Groups(legacyGroup).Resources("nodes").RuleOrDie(),
+			rbacv1helpers.NewRule("proxy").Groups(legacyGroup).Resources("nodes").RuleOrDie(),
+			rbacv1helpers.NewRule("*").Groups(legacyGroup).Resources("nodes/proxy", "nodes/metrics", "nodes/stats", "nodes/log").RuleOrDie(),
+			rbacv1helpers.NewRule("*").Groups(legacyGroup).Resources("nodes/pods", "nodes/healthz", "nodes/configz").RuleOrDie(),
+		},
+	})
+
+	roles = append(roles, rbacv1.ClusterRole{
 		ObjectMeta: metav1.ObjectMeta{Name: "system:kube-scheduler"},
 		Rules:      kubeSchedulerRules(),
 	})
@@ -484,6 +495,16 @@ func cloudControllerManagerRules() []rbacv1.PolicyRule {
 
 const systemNodeRoleName = "system:node"
 
+// KubeletAPIAdmin is upstream's ClusterRole for full kubelet API access.
+// KubeAPIServerKubeletClient is the user of the apiserver's client certificate
+// towards kubelets (kubeadm's apiserver-kubelet-client, without its admin
+// group): k1s binds it to KubeletAPIAdmin, where kubeadm would have an
+// administrator do it.
+const (
+	KubeletAPIAdmin            = "system:kubelet-api-admin"
+	KubeAPIServerKubeletClient = "kube-apiserver-kubelet-client"
+)
+
 // ClusterRoleBindings returns the bootstrap ClusterRoleBindings (the controllers' are in
 // ControllerRoleBindings).
 func ClusterRoleBindings() []rbacv1.ClusterRoleBinding {
@@ -498,6 +519,8 @@ func ClusterRoleBindings() []rbacv1.ClusterRoleBinding {
 		rbacv1helpers.NewClusterBinding("system:kube-scheduler").Users(user.KubeScheduler).BindingOrDie(),
 		rbacv1helpers.NewClusterBinding("system:volume-scheduler").Users(user.KubeScheduler).BindingOrDie(),
 		rbacv1helpers.NewClusterBinding(CloudControllerManager).Users(CloudControllerManager).BindingOrDie(),
+		// k1s only: upstream binds nothing to system:kubelet-api-admin.
+		rbacv1helpers.NewClusterBinding(KubeletAPIAdmin).Users(KubeAPIServerKubeletClient).BindingOrDie(),
 
 		// Binding system:node to system:nodes is deprecated since 1.7 (the Node
 		// authorizer grants kubelets their rights); the binding stays, without subjects.

@@ -54,8 +54,12 @@ func getName(obj any) (string, error) {
 	return "", nil
 }
 
-// k1sOnly are bootstrap objects upstream does not have.
-var k1sOnly = sets.New(CloudControllerManager)
+// k1sOnly are bootstrap objects upstream does not have; k1sOnlyBindings are
+// bindings of upstream roles that upstream does not bind.
+var (
+	k1sOnly         = sets.New(CloudControllerManager)
+	k1sOnlyBindings = k1sOnly.Clone().Insert(KubeletAPIAdmin)
+)
 
 func TestClusterRolesMatchUpstream(t *testing.T) {
 	upstream := loadUpstream[rbacv1.ClusterRole](t, "upstream-cluster-roles.yaml")
@@ -85,7 +89,7 @@ func TestClusterRoleBindingsMatchUpstream(t *testing.T) {
 		upstream[k] = v
 	}
 	for _, binding := range AllClusterRoleBindings() {
-		if k1sOnly.Has(binding.Name) {
+		if k1sOnlyBindings.Has(binding.Name) {
 			continue
 		}
 		t.Run(binding.Name, func(t *testing.T) {
@@ -141,6 +145,7 @@ func TestRequiredObjects(t *testing.T) {
 		"system:kube-scheduler":           {userSubject("system:kube-scheduler")},
 		"system:kube-controller-manager":  {userSubject("system:kube-controller-manager")},
 		"system:cloud-controller-manager": {userSubject("system:cloud-controller-manager")},
+		"system:kubelet-api-admin":        {userSubject("kube-apiserver-kubelet-client")},
 		"system:node":                     nil,
 		"system:controller:node-controller": {
 			{Kind: rbacv1.ServiceAccountKind, Namespace: "kube-system", Name: "node-controller"},

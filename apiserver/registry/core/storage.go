@@ -6,12 +6,14 @@ import (
 
 	"k8s.io/apiserver/pkg/registry/generic"
 	"k8s.io/apiserver/pkg/registry/rest"
+	policyclient "k8s.io/client-go/kubernetes/typed/policy/v1"
 )
 
 // NewStorage returns the storage of every served core/v1 resource and subresource, keyed
 // as the API installer wants ("pods", "pods/status", ...). tokens, when not nil, adds
-// serviceaccounts/token.
-func NewStorage(optsGetter generic.RESTOptionsGetter, alloc *Allocators, tokens *TokenRequestOptions) (map[string]rest.Storage, error) {
+// serviceaccounts/token; pdbs, when not nil, adds pods/eviction, which reads and
+// decrements PodDisruptionBudgets through it.
+func NewStorage(optsGetter generic.RESTOptionsGetter, alloc *Allocators, tokens *TokenRequestOptions, pdbs policyclient.PodDisruptionBudgetsGetter) (map[string]rest.Storage, error) {
 	all := map[string]rest.Storage{}
 	for _, build := range []func(generic.RESTOptionsGetter) (map[string]rest.Storage, error){
 		newNamespaces, newNodes, newPods, newConfigMaps, newSecrets, newServiceAccounts, newEndpoints, newEvents,
@@ -28,6 +30,9 @@ func NewStorage(optsGetter generic.RESTOptionsGetter, alloc *Allocators, tokens 
 		// bound to through their stores, as upstream's does.
 		all["serviceaccounts/token"] = newTokenREST(all["serviceaccounts"].(rest.Getter), all["pods"].(rest.Getter),
 			all["secrets"].(rest.Getter), all["nodes"].(rest.Getter), *tokens)
+	}
+	if pdbs != nil {
+		all["pods/eviction"] = newEvictionREST(all["pods"].(podStore), all["pods/status"].(rest.Updater), pdbs)
 	}
 	return all, nil
 }
