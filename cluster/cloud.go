@@ -141,7 +141,7 @@ func (c *Cluster) startCloudControllerManager(ctx context.Context, cr *cloudRunt
 	if err != nil {
 		return err
 	}
-	factory := informers.NewSharedInformerFactory(ccmClient, 12*time.Hour)
+	factory := newInformerFactory(ccmClient, 12*time.Hour)
 	clientFor := func(name string) (kubernetes.Interface, error) {
 		cfg, err := c.serviceAccountConfig(name)
 		if err != nil {

@@ -184,7 +184,7 @@ func (c *Cluster) startControllers(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	factory := informers.NewSharedInformerFactory(kcmClient, 12*time.Hour)
+	factory := newInformerFactory(kcmClient, 12*time.Hour)
 	s := &stage{name: "kube-controller-manager", client: kcmClient, factories: []informers.SharedInformerFactory{factory}, components: map[string]component{}}
 	clients := map[string]kubernetes.Interface{}
 	for _, spec := range kubeControllers {
@@ -305,7 +305,7 @@ func (c *Cluster) startScheduler(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	factory := informers.NewSharedInformerFactory(client, 0)
+	factory := newInformerFactory(client, 0)
 	sched, err := scheduler.New(scheduler.Config{}, client, factory, nil)
 	if err != nil {
 		return fmt.Errorf("scheduler: %w", err)

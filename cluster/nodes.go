@@ -49,6 +49,10 @@ type NodeOptions struct {
 	// and IP) instead of the cluster CA; tests of the apiserver's verification use
 	// another CA.
 	KubeletServingCA *pki.CA
+	// Runtime is the node's container runtime: "sim" (default: nothing runs) or
+	// "process" (containers run as host processes, NOT isolated, under
+	// <data-dir>/pods/<node>/).
+	Runtime string
 }
 
 // Node is a node of the cluster: a kubelet-lite with its own identity and address.
@@ -151,7 +155,7 @@ func (c *Cluster) startKubelet(name string, opts NodeOptions) (*Node, error) {
 		c.releaseNodeAddress(ip)
 		return nil, err
 	}
-	client, err := kubernetes.NewForConfig(clientCfg)
+	client, err := kubeletlite.NewClient(clientCfg)
 	if err != nil {
 		c.releaseNodeAddress(ip)
 		return nil, err
@@ -167,6 +171,10 @@ func (c *Cluster) startKubelet(name string, opts NodeOptions) (*Node, error) {
 	cfg.Capacity, cfg.KubeReserved, cfg.SystemReserved = opts.Capacity, opts.KubeReserved, opts.SystemReserved
 	cfg.NodeStatusUpdateFrequency = opts.NodeStatusUpdateFrequency
 	cfg.NodeLeaseDurationSeconds = opts.NodeLeaseDurationSeconds
+	cfg.Runtime = opts.Runtime
+	if opts.Runtime == kubeletlite.RuntimeProcess {
+		cfg.RootDirectory = filepath.Join(c.dataDir, "pods", name)
+	}
 	cfg.NodeLabels = map[string]string{}
 	for k, v := range opts.Labels {
 		cfg.NodeLabels[k] = v

@@ -31,7 +31,7 @@ func (c *Cluster) startProxy(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	factory := informers.NewSharedInformerFactory(client, 0)
+	factory := newInformerFactory(client, 0)
 	p, err := kubeproxy.New(kubeproxy.Config{NodeActive: c.nodeActive}, client, factory)
 	if err != nil {
 		return fmt.Errorf("kube-proxy: %w", err)

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
@@ -222,4 +223,18 @@ func (c *Cluster) fail(err error) {
 	if c.cancel != nil {
 		c.cancel()
 	}
+}
+
+// newInformerFactory is a shared informer factory whose caches drop managedFields,
+// which no controller reads and which are often the largest part of an object, as
+// kube-controller-manager and kube-scheduler trim them.
+func newInformerFactory(client kubernetes.Interface, resync time.Duration) informers.SharedInformerFactory {
+	return informers.NewSharedInformerFactoryWithOptions(client, resync, informers.WithTransform(stripManagedFields))
+}
+
+func stripManagedFields(obj any) (any, error) {
+	if accessor, err := meta.Accessor(obj); err == nil && accessor.GetManagedFields() != nil {
+		accessor.SetManagedFields(nil)
+	}
+	return obj, nil
 }

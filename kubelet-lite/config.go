@@ -13,7 +13,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apiserver/pkg/server/dynamiccertificates"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/utils/clock"
 )
@@ -133,17 +132,52 @@ type Config struct {
 
 	// Clock drives every timer of the kubelet. Default: the real clock.
 	Clock clock.WithTicker
-	// Client is the kubelet's own connection to the apiserver. Required.
-	Client kubernetes.Interface
+	// Client is the kubelet's own connection to the apiserver. Required. A full
+	// kubernetes.Interface will do; NewClient builds one with only the groups a
+	// kubelet uses.
+	Client Client
 	// Recorder receives the events a kubelet records (node condition changes,
 	// admission rejections, container start/kill/back-off). Optional: with nil
 	// no events are written, which keeps 1,000 simulated nodes cheap.
 	Recorder record.EventRecorder
+
+	// Runtime is the container runtime (the role of
+	// --container-runtime-endpoint): RuntimeSim ("" too, the default) or
+	// RuntimeProcess, which runs every container as a host process (see
+	// doc.go; it is NOT isolated).
+	Runtime string
+	// RootDirectory is --root-dir: with the process runtime, each pod gets
+	// <RootDirectory>/<namespace>_<pod>_<uid>/ with a directory per container
+	// (its default working directory), its logs and its service account
+	// token. Required with RuntimeProcess.
+	RootDirectory string
+	// APIServerURL is where processes reach the apiserver
+	// (KUBERNETES_SERVICE_HOST/PORT). Default: the host of Client's REST
+	// client, i.e. the kubelet's own kubeconfig server.
+	APIServerURL string
+	// CrashLoopBackOffInitial and CrashLoopBackOffMax are the crash-loop
+	// back-off of restarted containers: 10 s doubling up to
+	// crashLoopBackOff.maxContainerRestartPeriod (5 min). Tests shorten them.
+	CrashLoopBackOffInitial time.Duration
+	CrashLoopBackOffMax     time.Duration
+	// ContainerLogMaxSize is --container-log-max-size (10Mi): a process
+	// container's log file is rotated when it reaches this size, and one
+	// rotated file is kept.
+	ContainerLogMaxSize int64
 }
+
+// Container runtimes of Config.Runtime.
+const (
+	RuntimeSim     = "sim"
+	RuntimeProcess = "process"
+)
+
+// DefaultContainerLogMaxSize is --container-log-max-size's default.
+const DefaultContainerLogMaxSize = 10 << 20
 
 // NewConfig returns a Config for nodeName with upstream's defaults that differ
 // from Go's zero values (RegisterNode=true).
-func NewConfig(nodeName string, client kubernetes.Interface) Config {
+func NewConfig(nodeName string, client Client) Config {
 	return Config{NodeName: nodeName, RegisterNode: true, Client: client}
 }
 
@@ -218,6 +252,24 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s: must not be negative, got %v", ttl.flag, ttl.d))
 		}
 	}
+	switch c.Runtime {
+	case "", RuntimeSim:
+	case RuntimeProcess:
+		if c.RootDirectory == "" {
+			errs = append(errs, errors.New("--root-dir: required with the process runtime (where pods get their directories and logs)"))
+		}
+		if !processRuntimeSupported {
+			errs = append(errs, errors.New("--container-runtime-endpoint: the process runtime needs a Unix system"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("--container-runtime-endpoint: unknown runtime %q (want %q or %q)", c.Runtime, RuntimeSim, RuntimeProcess))
+	}
+	if c.CrashLoopBackOffInitial < 0 || c.CrashLoopBackOffMax < 0 {
+		errs = append(errs, errors.New("crashLoopBackOff.maxContainerRestartPeriod: back-off durations must not be negative"))
+	}
+	if c.ContainerLogMaxSize < 0 {
+		errs = append(errs, fmt.Errorf("--container-log-max-size: must not be negative, got %d", c.ContainerLogMaxSize))
+	}
 	if c.KubeletPort < 0 || c.KubeletPort > 65535 {
 		errs = append(errs, fmt.Errorf("--port: %d is not a valid port", c.KubeletPort))
 	}
@@ -252,6 +304,18 @@ func (c Config) withDefaults() Config {
 	}
 	if c.KubeletPort == 0 {
 		c.KubeletPort = DefaultKubeletPort
+	}
+	if c.Runtime == "" {
+		c.Runtime = RuntimeSim
+	}
+	if c.CrashLoopBackOffInitial == 0 {
+		c.CrashLoopBackOffInitial = crashBackoffInitial
+	}
+	if c.CrashLoopBackOffMax == 0 {
+		c.CrashLoopBackOffMax = max(crashBackoffMax, c.CrashLoopBackOffInitial)
+	}
+	if c.ContainerLogMaxSize == 0 {
+		c.ContainerLogMaxSize = DefaultContainerLogMaxSize
 	}
 	if c.Clock == nil {
 		c.Clock = clock.RealClock{}

@@ -1,5 +1,6 @@
 // Package kubeletlite is k1s's lightweight kubelet: one Kubelet value per
-// node, with a simulated container runtime instead of a CRI.
+// node, with a simulated container runtime (the default) or a process runtime
+// instead of a CRI.
 //
 // A Kubelet does, against the apiserver and with the node's own client, what a
 // v1.37 kubelet does on the node-to-control-plane path (SPEC.md section 1):
@@ -57,13 +58,45 @@
 // of each run is computed from its start and end times, never stored, and the
 // run before the current one is kept for --previous.
 //
+// # Process runtime
+//
+// With Config.Runtime "process" (k1s up --runtime process) every container is
+// a host process in its own process group, started from its command and args
+// (the image is only recorded: a container without a command waits with
+// CreateContainerError), with its env (envFrom, $(VAR) expansion, downward API
+// fieldRefs, configMap/secret keys; KUBERNETES_SERVICE_HOST/PORT name the
+// apiserver the kubelet's own client talks to), in
+// <RootDirectory>/<ns>_<pod>_<uid>/<container>/ unless its workingDir is an
+// existing absolute path. stdout and stderr go to
+// <pod dir>/_logs/<container>/<restartCount>.log in the CRI log format, rotated
+// at ContainerLogMaxSize (one rotated file kept). Projected volumes (the
+// service account token bound to the pod, ca.crt, namespace) are written to
+// <pod dir>/_volumes/<volume>/ and the token renewed at 80% of its lifetime;
+// processes cannot see /var/run/secrets, so $K1S_SERVICEACCOUNT_DIR names the
+// volume mounted there. A pod's IP is its node's address (each node has its
+// own loopback IP), so port-forward and Services dial podIP:port.
+//
+// Exits drive the same state machine as simulated containers (Completed or
+// Error with the exit code, 128+signal when killed, 128/StartError when the
+// binary cannot start; restart policies with the crash-loop back-off of
+// CrashLoopBackOffInitial/Max). Deletion sends SIGTERM to the process group
+// and SIGKILL at the end of the grace period; a process group is killed when
+// its main process exits, when its pod is forgotten, and when Run returns
+// (SIGTERM, then SIGKILL after 2 s); on Linux Pdeathsig SIGKILL covers a
+// kubelet that dies without stopping. It is NOT isolated: no namespaces,
+// cgroups, resource limits, probes or image file system.
+//
 // # Kubelet API
 //
 // With a ServingCertificate the kubelet serves HTTPS on NodeIP:KubeletPort (or
 // KubeletListener): /healthz, /pods, /containerLogs/{ns}/{pod}/{container}
 // (follow, tailLines, sinceSeconds, sinceTime, timestamps, previous,
-// limitBytes), /stats/summary and /configz. /exec, /attach, /portForward and
-// /run answer 501 "... is not supported by the sim runtime". Every request is
+// limitBytes), /stats/summary and /configz. With the process runtime, /exec
+// (SPDY remotecommand v2-v4; the apiserver translates WebSocket clients; no
+// pty, so a TTY gets plain pipes), /attach (the process's output from then on,
+// and its stdin with stdin: true), /portForward (podIP:port) and /run work;
+// with the sim runtime they answer 501 "... is not supported by the sim
+// runtime". Every request is
 // authenticated (client certificates against ClientCA, bearer tokens through
 // TokenReview; anonymous gets 401) and authorized through SubjectAccessReview
 // with upstream's attributes (nodes/proxy, nodes/pods, nodes/healthz,

@@ -13,12 +13,8 @@ import (
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/informers"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/klog/v2"
@@ -32,7 +28,7 @@ import (
 // work and wake it. The injection methods are safe to call from any goroutine.
 type Kubelet struct {
 	cfg           Config
-	client        kubernetes.Interface
+	client        Client
 	clock         clock.WithTicker
 	recorder      record.EventRecorder
 	nodeName      string
@@ -65,7 +61,7 @@ type Kubelet struct {
 	// Everything below is owned by the Run goroutine.
 	nodeLister      *lastNode
 	podIndexer      cache.Indexer
-	podFactory      informers.SharedInformerFactory
+	podWatch        *podWatch
 	nextStatusSync  time.Time
 	nextLeaseSync   time.Time
 	registerBackoff time.Duration
@@ -89,6 +85,9 @@ type Kubelet struct {
 	startedAt time.Time
 	// api is the kubelet API's state once it is served.
 	api *apiServer
+	// procs are the running processes of the process runtime, for the
+	// kubelet API.
+	procs procRegistry
 }
 
 // New validates cfg, fills in defaults and returns a Kubelet ready to Run.
@@ -258,10 +257,10 @@ func (k *Kubelet) Run(ctx context.Context) error {
 	// registers again.
 	k.nodeLister = &lastNode{}
 	defer func() {
-		if k.podFactory != nil {
-			k.podFactory.Shutdown()
-		}
+		k.podWatch.stop()
 	}()
+	// Runs first on the way out: no process outlives its kubelet.
+	defer k.pods.stopAllProcesses(ctx)
 
 	now := k.clock.Now()
 	k.nextStatusSync, k.nextLeaseSync = now, now
@@ -346,25 +345,12 @@ func (k *Kubelet) isRegistered() bool {
 // spec.nodeName=<node> is what the Node authorizer allows and what keeps
 // 1,000 kubelets from each receiving every pod.
 func (k *Kubelet) ensurePodInformer(ctx context.Context) error {
-	if k.podFactory != nil {
+	if k.podWatch != nil {
 		return nil
 	}
-	factory := informers.NewSharedInformerFactoryWithOptions(k.client, 0,
-		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
-			o.FieldSelector = fields.OneTermEqualSelector("spec.nodeName", k.nodeName).String()
-		}))
-	informer := factory.Core().V1().Pods().Informer()
-	if _, err := informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    k.podChanged,
-		UpdateFunc: func(_, newObj any) { k.podChanged(newObj) },
-		DeleteFunc: k.podChanged,
-	}); err != nil {
-		return fmt.Errorf("adding pod event handler: %w", err)
-	}
-	k.podIndexer = informer.GetIndexer()
+	k.podWatch = startPodWatch(ctx, k, k.podChanged)
+	k.podIndexer = k.podWatch.indexer
 	k.apiPods.Store(k.podIndexer)
-	k.podFactory = factory
-	factory.Start(ctx.Done())
 	return nil
 }
 
@@ -430,6 +416,9 @@ func (l *lastNode) set(n *corev1.Node) {
 	if l == nil || n == nil {
 		return
 	}
+	// managedFields are a large part of a Node and the kubelet never reads them;
+	// 1,000 kubelets keep 1,000 Nodes.
+	n.ManagedFields = nil
 	l.mu.Lock()
 	l.node = n
 	l.mu.Unlock()

@@ -54,6 +54,9 @@ type logInstance struct {
 	finishedAt  time.Time // zero while running
 	static      []string
 	interval    time.Duration
+	// path is the log file of a process container's run (process_logs.go);
+	// the fields above are unused then.
+	path string
 }
 
 // count returns the number of lines the instance had written by t.
@@ -142,7 +145,10 @@ func (s *logStore) started(podKey string, uid types.UID, pod *corev1.Pod, c *sim
 	if cl.current != nil {
 		cl.previous = cl.current
 	}
-	cl.current = &logInstance{containerID: c.containerID, startedAt: t, static: static, interval: interval}
+	cl.current = &logInstance{containerID: c.containerID, startedAt: t, static: static, interval: interval, path: c.logPath}
+	if c.logPath != "" {
+		cl.current.static, cl.current.interval = nil, 0
+	}
 	s.notifyLocked()
 }
 
@@ -257,6 +263,9 @@ func (s *logStore) writeLogs(ctx context.Context, clk clock.PassiveClock, newTim
 			return fmt.Errorf("previous terminated container %q in pod %q not found", req.container, podNameOf(req.podKey))
 		}
 		return fmt.Errorf("container %q in pod %q is waiting to start: %s", req.container, podNameOf(req.podKey), reasonContainerCreating)
+	}
+	if in.path != "" {
+		return s.writeFileLogs(ctx, clk, newTimer, req, in, w, flush)
 	}
 	now := clk.Now()
 	end := in.count(now)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"sort"
 	"time"
 
@@ -34,6 +35,9 @@ type podManager struct {
 	k       *Kubelet
 	workers map[string]*podWorker // by namespace/name
 	ips     *podIPAllocator
+	// ctx is the context of the current sync pass (the process runtime makes
+	// API calls while it starts containers).
+	ctx context.Context
 }
 
 // podWorker is one pod: the latest API object and its simulated containers.
@@ -76,6 +80,13 @@ type podWorker struct {
 	deleteSent  bool
 	// adopted: the pod was already terminal when we first saw it.
 	adopted bool
+
+	// Process runtime: where the projected volumes were written, when they
+	// must be written again (token refresh or retry), and why they could
+	// not be.
+	volumeDirs      map[string]string
+	volumeRefreshAt time.Time
+	volumeErr       string
 }
 
 type condMemo struct {
@@ -114,6 +125,9 @@ func (m *podManager) nextEvent(paused bool) time.Time {
 		for _, c := range w.all() {
 			earlier(c.nextAt())
 		}
+		if !w.terminal && !w.terminating {
+			earlier(w.volumeRefreshAt)
+		}
 	}
 	return next
 }
@@ -126,6 +140,7 @@ func (m *podManager) sync(ctx context.Context) {
 		return
 	}
 	logger := klog.FromContext(ctx)
+	m.ctx = ctx
 	now := k.clock.Now()
 	var added []*corev1.Pod
 	for key := range k.takeDirtyPods() {
@@ -165,6 +180,12 @@ func (m *podManager) sync(ctx context.Context) {
 	}
 
 	for _, w := range m.workers {
+		if k.processRuntime() {
+			if !w.volumeRefreshAt.IsZero() && !now.Before(w.volumeRefreshAt) && !w.terminal && !w.terminating {
+				w.prepareVolumes(now)
+			}
+			w.pollProcesses()
+		}
 		steps := 0
 		for steps < maxTransitionsPerPass && w.step(now) {
 			steps++
@@ -236,6 +257,19 @@ func (m *podManager) forget(w *podWorker) {
 	m.releaseIPs(w)
 	m.k.logs.forget(w.key, w.uid)
 	delete(m.workers, w.key)
+	if m.k.processRuntime() {
+		// Gone from the API (or recreated): its processes and its directory
+		// go with it, as a runtime removes a deleted pod's containers.
+		w.stopProcesses()
+		for _, c := range w.all() {
+			m.k.procs.set(w.uid, c.name, nil)
+		}
+		dir := w.podDir()
+		go func() {
+			w.waitProcesses(processStopWait)
+			_ = os.RemoveAll(dir)
+		}()
+	}
 }
 
 func (m *podManager) releaseIPs(w *podWorker) {
@@ -304,6 +338,11 @@ func (m *podManager) newContainer(ctx context.Context, pod *corev1.Pod, c *corev
 	for _, err := range errs {
 		klog.FromContext(ctx).Info("Ignoring invalid simulation annotation", "pod", klog.KObj(pod), "err", err.Error())
 	}
+	if m.k.processRuntime() {
+		// Processes do what their command says; the simulation annotations
+		// do not apply.
+		b = behaviour{runsForever: true}
+	}
 	waiting := reasonContainerCreating
 	if len(pod.Spec.InitContainers) > 0 {
 		waiting = reasonPodInitializing
@@ -317,7 +356,9 @@ func (m *podManager) startPod(ctx context.Context, w *podWorker, now time.Time) 
 	w.sandboxReady, w.sandboxEver = true, true
 	w.hostIPs = m.hostIPs()
 	switch {
-	case pod.Spec.HostNetwork:
+	case pod.Spec.HostNetwork, m.k.processRuntime():
+		// Processes listen on the host: the node's own (loopback) address is
+		// where port-forward and Services reach them.
 		w.podIPs = w.hostIPs
 	case len(pod.Status.PodIPs) > 0:
 		// Keep what the API already shows (kubelet restart).
@@ -346,6 +387,9 @@ func (m *podManager) startPod(ctx context.Context, w *podWorker, now time.Time) 
 			// pod would have.
 			w.podIPs = w.hostIPs
 		}
+	}
+	if m.k.processRuntime() {
+		w.prepareVolumes(now)
 	}
 	w.startInits(now)
 }

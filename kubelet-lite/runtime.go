@@ -110,6 +110,14 @@ type simContainer struct {
 
 	backoff        time.Duration
 	backoffUpdated time.Time
+
+	// Process runtime only (see process.go): the running process, how the
+	// pending exit ends when it is not a plain exit (StartError), and the log
+	// file of the current run.
+	proc        *procContainer
+	exitReason  string
+	exitMessage string
+	logPath     string
 }
 
 func (c *simContainer) fieldPath() string {
@@ -169,6 +177,9 @@ func newContainerID(uid types.UID, name string, attempt int32) string {
 
 // start runs (or re-runs) the container at t.
 func (w *podWorker) start(c *simContainer, t time.Time) {
+	if w.m.k.processRuntime() && !w.canStartProcess(c) {
+		return
+	}
 	if c.everStarted {
 		c.restartCount++
 	}
@@ -190,6 +201,9 @@ func (w *podWorker) start(c *simContainer, t time.Time) {
 	if !c.runsForever {
 		c.exitAt = t.Add(c.runFor)
 	}
+	if w.m.k.processRuntime() {
+		w.startProcess(c, t)
+	}
 	w.m.k.logs.started(w.key, w.uid, w.pod, c, t)
 	w.containerEvent(c, corev1.EventTypeNormal, "Created", "Container created")
 	w.containerEvent(c, corev1.EventTypeNormal, "Started", "Container started")
@@ -197,6 +211,13 @@ func (w *podWorker) start(c *simContainer, t time.Time) {
 
 // terminate records that the container's process ended at t.
 func (w *podWorker) terminate(c *simContainer, t time.Time, code int32, reason, message string) {
+	if c.proc != nil {
+		// Whatever ends the container ends its process group too.
+		c.proc.kill()
+		c.proc = nil
+		w.m.k.procs.set(w.uid, c.name, nil)
+	}
+	c.exitReason, c.exitMessage = "", ""
 	c.term = &termination{exitCode: code, reason: reason, message: message, startedAt: c.startedAt, finishedAt: t, containerID: c.containerID}
 	w.m.k.logs.finished(w.key, w.uid, c.name, c.containerID, t)
 	c.state = stateTerminated
@@ -228,18 +249,32 @@ func (w *podWorker) step(now time.Time) bool {
 	// Several transitions of one container can fall on the same instant;
 	// a stop or an exit ends the others.
 	switch {
+	case !c.stopAt.IsZero() && c.stopAt.Equal(at) && c.proc != nil:
+		// The grace period is over: SIGKILL, and the exit is what the
+		// process reports.
+		w.killAfterGrace(c, at)
 	case !c.stopAt.IsZero() && c.stopAt.Equal(at):
 		st := c.stopTerm
 		w.terminate(c, at, st.exitCode, st.reason, st.message)
 		w.finishTerminationIfStopped(at)
 	case !c.exitAt.IsZero() && c.exitAt.Equal(at):
-		w.terminate(c, at, c.exitCode, exitReason(c.exitCode), "")
-		w.containerExited(c, at)
+		reason, message := exitReason(c.exitCode), ""
+		if c.exitReason != "" {
+			reason, message = c.exitReason, c.exitMessage
+		}
+		w.terminate(c, at, c.exitCode, reason, message)
+		if w.terminating {
+			// Only processes exit while the pod terminates: one that obeyed
+			// SIGTERM.
+			w.finishTerminationIfStopped(at)
+		} else {
+			w.containerExited(c, at)
+		}
 	case !c.readyAt.IsZero() && c.readyAt.Equal(at):
 		c.ready = true
 		c.readyAt = time.Time{}
 	default: // restartAt
-		c.nextBackoff(c.last.finishedAt)
+		w.nextBackoff(c, c.last.finishedAt)
 		w.start(c, at)
 	}
 	return true
@@ -278,10 +313,10 @@ func (w *podWorker) containerExited(c *simContainer, t time.Time) {
 // kuberuntime's doBackOff does: the first restart is immediate, later ones
 // wait 10 s, 20 s, ... up to 5 min after the exit.
 func (w *podWorker) restartLater(c *simContainer, t time.Time) {
-	inBackoff := c.backoff > 0 && t.Sub(c.backoffUpdated) <= 2*crashBackoffMax
+	inBackoff := c.backoff > 0 && t.Sub(c.backoffUpdated) <= 2*w.m.k.cfg.CrashLoopBackOffMax
 	c.last = c.term
 	if !inBackoff {
-		c.nextBackoff(t)
+		w.nextBackoff(c, t)
 		w.start(c, t)
 		return
 	}
@@ -295,11 +330,12 @@ func (w *podWorker) restartLater(c *simContainer, t time.Time) {
 }
 
 // nextBackoff is flowcontrol.Backoff.Next for the container.
-func (c *simContainer) nextBackoff(eventTime time.Time) {
-	if c.backoff == 0 || eventTime.Sub(c.backoffUpdated) > 2*crashBackoffMax {
-		c.backoff = crashBackoffInitial
+func (w *podWorker) nextBackoff(c *simContainer, eventTime time.Time) {
+	initial, maxBackoff := w.m.k.cfg.CrashLoopBackOffInitial, w.m.k.cfg.CrashLoopBackOffMax
+	if c.backoff == 0 || eventTime.Sub(c.backoffUpdated) > 2*maxBackoff {
+		c.backoff = initial
 	} else {
-		c.backoff = min(2*c.backoff, crashBackoffMax)
+		c.backoff = min(2*c.backoff, maxBackoff)
 	}
 	c.backoffUpdated = eventTime
 }
@@ -365,6 +401,12 @@ func (w *podWorker) beginTermination(t time.Time, gracePeriod time.Duration) {
 			continue
 		}
 		w.containerEvent(c, corev1.EventTypeNormal, "Killing", "Stopping container %s", c.name)
+		if c.proc != nil {
+			// SIGTERM now, SIGKILL when the grace period is over.
+			c.proc.signal(sigTerm)
+			c.stopAt = t.Add(gracePeriod)
+			continue
+		}
 		if c.stopDuration <= gracePeriod {
 			c.stopAt = t.Add(c.stopDuration)
 			c.stopTerm = termination{exitCode: 0, reason: reasonCompleted}

@@ -80,17 +80,16 @@ var sharedAPIHandler = sync.OnceValue(func() http.Handler {
 	on("GET /pods", (*apiServer).pods)
 	on("GET /pods/", (*apiServer).pods)
 	on("GET /containerLogs/{namespace}/{pod}/{container}", (*apiServer).containerLogs)
-	unsupported := func(op string) func(*apiServer, http.ResponseWriter, *http.Request) {
-		return func(s *apiServer, w http.ResponseWriter, r *http.Request) { s.unsupported(op, w, r) }
+	// Streaming endpoints run in the process runtime (streaming.go); the
+	// sim runtime answers them with unsupported.
+	for op, h := range map[string]func(*apiServer, http.ResponseWriter, *http.Request){"exec": (*apiServer).exec, "attach": (*apiServer).attach} {
+		on("/"+op+"/{namespace}/{pod}/{container}", h)
+		on("/"+op+"/{namespace}/{pod}/{uid}/{container}", h)
 	}
-	for _, op := range []string{"exec", "attach"} {
-		on("/"+op+"/{namespace}/{pod}/{container}", unsupported(op))
-		on("/"+op+"/{namespace}/{pod}/{uid}/{container}", unsupported(op))
-	}
-	on("/portForward/{namespace}/{pod}", unsupported("portForward"))
-	on("/portForward/{namespace}/{pod}/{uid}", unsupported("portForward"))
-	on("POST /run/{namespace}/{pod}/{container}", unsupported("run"))
-	on("POST /run/{namespace}/{pod}/{uid}/{container}", unsupported("run"))
+	on("/portForward/{namespace}/{pod}", (*apiServer).portForward)
+	on("/portForward/{namespace}/{pod}/{uid}", (*apiServer).portForward)
+	on("POST /run/{namespace}/{pod}/{container}", (*apiServer).run)
+	on("POST /run/{namespace}/{pod}/{uid}/{container}", (*apiServer).run)
 	on("GET /stats/summary", (*apiServer).statsSummary)
 	on("GET /configz", (*apiServer).configz)
 	return authFilter(mux)

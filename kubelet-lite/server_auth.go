@@ -16,7 +16,6 @@ import (
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"k8s.io/apiserver/pkg/authorization/authorizerfactory"
 	authorizationcel "k8s.io/apiserver/pkg/authorization/cel"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/klog/v2"
 )
 
@@ -71,7 +70,7 @@ func (k *Kubelet) buildAPIAuth() (*apiAuth, error) { return k.buildAPIAuthWith(k
 // buildAPIAuthWith builds the auth with a given client. The reviews are sent
 // through the client's RESTClient, which fake clientsets do not have, so unit
 // tests pass a client of an httptest server.
-func (k *Kubelet) buildAPIAuthWith(client kubernetes.Interface) (*apiAuth, error) {
+func (k *Kubelet) buildAPIAuthWith(client Client) (*apiAuth, error) {
 	authn, _, err := authenticatorfactory.DelegatingAuthenticatorConfig{
 		TokenAccessReviewClient:            client.AuthenticationV1(),
 		TokenAccessReviewTimeout:           10 * time.Second,

@@ -182,7 +182,7 @@ func (a *apiHarness) allow(sar *authorizationv1.SubjectAccessReview) bool {
 	return false
 }
 
-func newAPIHarness(t *testing.T, podAnnotations map[string]string) *apiHarness {
+func newAPIHarness(t *testing.T, podAnnotations map[string]string, mutate ...func(*Config)) *apiHarness {
 	caCert, caKey := testCA(t)
 	pool := dynamiccertificates.NewStaticCAContent
 	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caCert.Raw})
@@ -190,7 +190,12 @@ func newAPIHarness(t *testing.T, podAnnotations map[string]string) *apiHarness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := newHarness(t, func(c *Config) { c.ClientCA = caContent })
+	h := newHarness(t, func(c *Config) {
+		c.ClientCA = caContent
+		for _, m := range mutate {
+			m(c)
+		}
+	})
 	ah := &apiHarness{harness: h, clientCrt: testClientCert(t, caCert, caKey, "cert-user", "cert-group")}
 	reviews := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

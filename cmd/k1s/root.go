@@ -140,6 +140,7 @@ stops cleanly on SIGINT or SIGTERM. Starting again on the same --data-dir keeps 
 	f.IntVar(&cfg.NodeCIDRMaskSize, "node-cidr-mask-size", 24, "Mask size of each node's pod CIDR")
 	f.DurationVar(&cfg.NodeDefaults.NodeStatusUpdateFrequency, "node-status-update-frequency", 10*time.Second, "How often each kubelet computes its node status (and posts it when it changed)")
 	f.Int32Var(&cfg.NodeDefaults.NodeLeaseDurationSeconds, "node-lease-duration-seconds", 40, "Duration of each node's Lease; kubelets renew it every quarter of this")
+	f.StringVar(&cfg.NodeDefaults.Runtime, "runtime", "sim", "Container runtime of the nodes: \"sim\" (simulated, nothing runs) or \"process\" (containers run as host processes under <data-dir>/pods; NOT isolated)")
 	nl := &cfg.NodeLifecycle
 	f.DurationVar(&nl.NodeMonitorPeriod, "node-monitor-period", 5*time.Second, "How often the node lifecycle controller checks node health")
 	f.DurationVar(&nl.NodeMonitorGracePeriod, "node-monitor-grace-period", 50*time.Second, "How long a node may go without heartbeats before it is marked Unknown (the seed's 40s was the default before v1.32)")
