@@ -245,26 +245,29 @@ func Start(ctx context.Context, cfg Config) (_ *Cluster, err error) {
 		return nil, err
 	}
 	stage("apiserver")
-	if err := c.startControllers(ctx); err != nil {
-		return nil, err
-	}
-	stage("controllers")
+	// The control-plane programs depend only on the apiserver, so they start side by
+	// side: each waits at least one informer sync poll (100 ms) for its caches.
+	programs := []func(context.Context) error{c.startControllers, c.startProxy}
 	if cfg.CloudProvider != "" {
-		if err := c.startCloud(ctx); err != nil {
-			return nil, err
-		}
-		stage("cloud")
+		programs = append(programs, c.startCloud)
 	}
 	if !cfg.DisableScheduler {
-		if err := c.startScheduler(ctx); err != nil {
-			return nil, err
-		}
-		stage("scheduler")
+		programs = append(programs, c.startScheduler)
 	}
-	if err := c.startProxy(ctx); err != nil {
+	errs := make([]error, len(programs))
+	var wg sync.WaitGroup
+	for i, start := range programs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = start(ctx)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	stage("kube-proxy")
+	stage("control plane")
 	if cfg.Nodes > 0 {
 		if err := c.startNodes(ctx); err != nil {
 			return nil, err
