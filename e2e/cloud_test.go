@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -325,4 +326,68 @@ func TestCloudProviderMissing(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCloudLoadBalancerReachesPod: a connection to a LoadBalancer Service's ingress
+// goes through the local cloud's balancer to a node's NodePort, where kube-proxy-lite
+// answers for a ready pod of the Service. When the node whose kubelet serves the
+// connection stops, the balancer's backends follow the node set and connections
+// still reach the pod through the other node.
+func TestCloudLoadBalancerReachesPod(t *testing.T) {
+	t.Parallel()
+	c := startLocalCloud(t, 2, "a", "b")
+	ctx := testContext(t)
+	for i, zone := range []string{"a", "b"} {
+		waitNodeInitialized(t, c, cluster.NodeName(i+1), zone)
+	}
+	const name = "cloud-lb-echo"
+	pod := simplePod(name, cluster.NodeName(1), nil)
+	pod.Labels = map[string]string{"app": name}
+	pod.Spec.Containers[0].Ports = []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}}
+	if _, err := c.Client.CoreV1().Pods(metav1.NamespaceDefault).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Client.CoreV1().Services(metav1.NamespaceDefault).Create(ctx, loadBalancerService(name), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	addr := waitLoadBalancer(t, c, name)
+	want := proxyResult{line: "k1s: default/" + name + " port 8080 -> pod default/" + name}
+	var got proxyResult
+	framework.Eventually(t, 60*time.Second, "a connection through the load balancer to reach the pod", func(ctx context.Context) (bool, error) {
+		r, err := dialNodePort(ctx, addr)
+		if err != nil {
+			return false, err
+		}
+		got = r
+		return strings.HasPrefix(r.line, want.line), nil
+	})
+	if !strings.Contains(got.line, "on node "+cluster.NodeName(1)) {
+		t.Errorf("the balancer's answer %q does not name the pod's node", got.line)
+	}
+
+	// Node 2 stops: its NodePort listener closes (connections in flight at that
+	// moment are cut, as a failing machine cuts them) and the balancer, which skips
+	// refused backends, keeps answering through node 1.
+	if err := c.StopNode(cluster.NodeName(2)); err != nil {
+		t.Fatal(err)
+	}
+	framework.Eventually(t, 30*time.Second, "node 2's node port to refuse", func(ctx context.Context) (bool, error) {
+		r, err := dialNodePort(ctx, net.JoinHostPort(c.Node(cluster.NodeName(2)).IP.String(), nodePortOf(t, c, name)))
+		return err == nil && r.refused, nil
+	})
+	for range 5 {
+		r, err := dialNodePort(ctx, addr)
+		if err != nil || !strings.HasPrefix(r.line, want.line) {
+			t.Fatalf("through the balancer with node 2 stopped: %+v, %v", r, err)
+		}
+	}
+}
+
+func nodePortOf(t *testing.T, c *framework.Cluster, name string) string {
+	t.Helper()
+	svc, err := c.Client.CoreV1().Services(metav1.NamespaceDefault).Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strconv.Itoa(int(svc.Spec.Ports[0].NodePort))
 }
