@@ -80,6 +80,13 @@ type Config struct {
 	// --node-monitor-grace-period, ...); zero fields take upstream's defaults.
 	NodeLifecycle nodelifecycle.Config
 
+	// KubeletCertificateAuthority (--kubelet-certificate-authority) verifies kubelet
+	// serving certificates; empty means the cluster CA, which signs k1s's kubelets.
+	KubeletCertificateAuthority string
+	// KubeletInsecureSkipTLSVerify (--kubelet-insecure-skip-tls-verify) turns that
+	// verification off; the apiserver logs a warning.
+	KubeletInsecureSkipTLSVerify bool
+
 	// Controllers is kube-controller-manager's --controllers: "*" turns on every
 	// controller, "name" one controller, "-name" turns one off (names as upstream's:
 	// replicaset-controller, garbage-collector-controller, ...). Nil means {"*"}.
@@ -209,6 +216,8 @@ func Start(ctx context.Context, cfg Config) (_ *Cluster, err error) {
 	if cfg.ServiceNodePortRange != "" {
 		apiCfg.ServiceNodePortRange = cfg.ServiceNodePortRange
 	}
+	apiCfg.KubeletCertificateAuthority = cfg.KubeletCertificateAuthority
+	apiCfg.KubeletInsecureSkipTLSVerify = cfg.KubeletInsecureSkipTLSVerify
 	if err := c.writeCredentials(listenIP, port, &apiCfg); err != nil {
 		listener.Close()
 		return nil, err

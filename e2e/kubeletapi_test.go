@@ -431,3 +431,28 @@ func BenchmarkLogStreaming(b *testing.B) {
 		})
 	})
 }
+
+// TestKubeletInsecureSkipTLSVerify: with --kubelet-insecure-skip-tls-verify the
+// apiserver reaches a kubelet whose serving certificate comes from another CA.
+func TestKubeletInsecureSkipTLSVerify(t *testing.T) {
+	t.Parallel()
+	c := framework.Start(t, cluster.Config{EtcdUnsafeNoFsync: true, KubeletInsecureSkipTLSVerify: true})
+	ctx := testContext(t)
+	other, err := pki.LoadOrCreateCA(t.TempDir(), "other", "not-the-cluster-ca")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AddNode(ctx, "rogue", cluster.NodeOptions{KubeletServingCA: other}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Client.CoreV1().Pods("default").Create(ctx, logPod("on-rogue", "rogue", "1h"), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitPodPhase(t, c, "on-rogue", corev1.PodRunning)
+	if out := c.Kubectl(t, "logs", "on-rogue"); out != "hello\nworld\n" {
+		t.Errorf("kubectl logs = %q", out)
+	}
+	if out := c.Kubectl(t, "get", "--raw", "/api/v1/nodes/rogue/proxy/healthz"); out != "ok" {
+		t.Errorf("nodes/rogue/proxy/healthz = %q", out)
+	}
+}

@@ -149,6 +149,8 @@ stops cleanly on SIGINT or SIGTERM. Starting again on the same --data-dir keeps 
 	f.Float32Var(&nl.SecondaryNodeEvictionRate, "secondary-node-eviction-rate", 0.01, "Nodes per second per zone in a partially disrupted zone")
 	f.Int32Var(&nl.LargeClusterSizeThreshold, "large-cluster-size-threshold", 50, "Zones with at most this many nodes are not tainted while partially disrupted")
 	f.Float32Var(&nl.UnhealthyZoneThreshold, "unhealthy-zone-threshold", 0.55, "Fraction of not-Ready nodes (at least 3) from which a zone is partially disrupted")
+	f.StringVar(&cfg.KubeletCertificateAuthority, "kubelet-certificate-authority", "", "CA file to verify kubelet serving certificates with (default: the cluster CA, which signs k1s's kubelets)")
+	f.BoolVar(&cfg.KubeletInsecureSkipTLSVerify, "kubelet-insecure-skip-tls-verify", false, "Do not verify kubelet serving certificates (insecure; logged as a warning)")
 	f.StringSliceVar(&cfg.Controllers, "controllers", []string{"*"}, "Controllers of the controller manager to run: '*' runs all, 'foo' runs foo, '-foo' turns foo off (e.g. -garbage-collector-controller)")
 	f.BoolVar(&cfg.DisableScheduler, "disable-scheduler", false, "Run no scheduler: pods stay Pending until something else binds them")
 	f.BoolVar(&leaderElect, "leader-elect", true, "Run the controller manager and the scheduler only while holding their leader election Leases in kube-system, so that several k1s control planes can share one etcd")
