@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -161,7 +162,7 @@ type Cluster struct {
 
 	nodes     nodes
 	kcm       *stage
-	nlc       *nodelifecycle.Controller
+	nlc       atomic.Pointer[nodelifecycle.Controller] // replaced on a new leadership term
 	cloud     *cloudRuntime
 	scheduler *stage
 	proxy     *proxyStage

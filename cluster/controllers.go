@@ -49,7 +49,7 @@ var kubeControllers = []controllerSpec{
 		name: nodelifecycle.ControllerName, client: nodelifecycle.ClientName,
 		build: func(c *Cluster, client kubernetes.Interface, factory informers.SharedInformerFactory) (component, error) {
 			nlc, err := nodelifecycle.New(c.cfg.NodeLifecycle, client, factory, nil)
-			c.nlc = nlc
+			c.nlc.Store(nlc)
 			return nlc, err
 		},
 	},
@@ -184,29 +184,37 @@ func (c *Cluster) startControllers(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	factory := newInformerFactory(kcmClient, 12*time.Hour)
-	s := &stage{name: "kube-controller-manager", client: kcmClient, factories: []informers.SharedInformerFactory{factory}, components: map[string]component{}}
+	s := &stage{name: "kube-controller-manager", client: kcmClient}
 	clients := map[string]kubernetes.Interface{}
-	for _, spec := range kubeControllers {
-		if !c.controllerEnabled(spec.name) || (spec.enabled != nil && !spec.enabled(c)) {
-			continue
-		}
-		client, ok := clients[spec.client]
-		if !ok {
-			cfg, err := c.serviceAccountConfig(spec.client)
+	s.rebuild = func() error {
+		factory := newInformerFactory(kcmClient, 12*time.Hour)
+		components := map[string]component{}
+		for _, spec := range kubeControllers {
+			if !c.controllerEnabled(spec.name) || (spec.enabled != nil && !spec.enabled(c)) {
+				continue
+			}
+			client, ok := clients[spec.client]
+			if !ok {
+				cfg, err := c.serviceAccountConfig(spec.client)
+				if err != nil {
+					return err
+				}
+				if client, err = kubernetes.NewForConfig(cfg); err != nil {
+					return err
+				}
+				clients[spec.client] = client
+			}
+			comp, err := spec.build(c, client, factory)
 			if err != nil {
-				return err
+				return fmt.Errorf("%s: %w", spec.name, err)
 			}
-			if client, err = kubernetes.NewForConfig(cfg); err != nil {
-				return err
-			}
-			clients[spec.client] = client
+			components[spec.name] = comp
 		}
-		comp, err := spec.build(c, client, factory)
-		if err != nil {
-			return fmt.Errorf("%s: %w", spec.name, err)
-		}
-		s.components[spec.name] = comp
+		s.factories, s.components = []informers.SharedInformerFactory{factory}, components
+		return nil
+	}
+	if err := s.rebuild(); err != nil {
+		return err
 	}
 	c.kcm = s
 	return c.startStage(ctx, s)
@@ -246,10 +254,11 @@ func (c *Cluster) controllerEnabled(name string) bool {
 // computed in its last monitor pass, keyed by zone key (region + ":\x00:" + zone; ""
 // for nodes without topology labels). Nil before the controllers started.
 func (c *Cluster) NodeLifecycleZoneStates() map[string]nodelifecycle.ZoneState {
-	if c.nlc == nil {
+	nlc := c.nlc.Load()
+	if nlc == nil {
 		return nil
 	}
-	return c.nlc.ZoneStates()
+	return nlc.ZoneStates()
 }
 
 // serviceCIDR is the service range the IPAM controller keeps pod CIDRs out of.
@@ -305,12 +314,19 @@ func (c *Cluster) startScheduler(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	factory := newInformerFactory(client, 0)
-	sched, err := scheduler.New(scheduler.Config{}, client, factory, nil)
-	if err != nil {
-		return fmt.Errorf("scheduler: %w", err)
+	s := &stage{name: "kube-scheduler", client: client}
+	s.rebuild = func() error {
+		factory := newInformerFactory(client, 0)
+		sched, err := scheduler.New(scheduler.Config{}, client, factory, nil)
+		if err != nil {
+			return fmt.Errorf("scheduler: %w", err)
+		}
+		s.factories, s.components = []informers.SharedInformerFactory{factory}, map[string]component{scheduler.DefaultSchedulerName: sched}
+		return nil
 	}
-	s := &stage{name: "kube-scheduler", client: client, factories: []informers.SharedInformerFactory{factory}, components: map[string]component{scheduler.DefaultSchedulerName: sched}}
+	if err := s.rebuild(); err != nil {
+		return err
+	}
 	c.scheduler = s
 	return c.startStage(ctx, s)
 }

@@ -89,11 +89,18 @@ type stage struct {
 	// holder is seen first.
 	leading, standby chan struct{}
 	once             sync.Once
+	leadingOnce      sync.Once
+	// rebuild, when set, replaces factories and components with new ones for a new
+	// leadership term after a lost lease; without it a lost lease fails the cluster.
+	rebuild func() error
+	runMu   sync.Mutex
+	terms   int // under runMu
 }
 
 // start runs the stage's election (or, with it disabled, the components at once) and
 // waits until the components are ready, or until another process is seen leading.
-// Losing the lease later fails the cluster, as upstream's components exit then.
+// Losing the lease later stops the components; with s.rebuild the stage campaigns
+// again with new ones, else the cluster fails.
 func (c *Cluster) startStage(ctx context.Context, s *stage) error {
 	s.leading, s.standby = make(chan struct{}), make(chan struct{})
 	logger := klog.Background().WithName(s.name)
@@ -101,7 +108,17 @@ func (c *Cluster) startStage(ctx context.Context, s *stage) error {
 	s.cancel = cancel
 
 	run := func(ctx context.Context) {
-		close(s.leading)
+		// A term starts only once the previous one has stopped its components.
+		s.runMu.Lock()
+		defer s.runMu.Unlock()
+		s.leadingOnce.Do(func() { close(s.leading) })
+		if s.terms++; s.terms > 1 {
+			// Components run once: a new term gets new ones.
+			if err := s.rebuild(); err != nil {
+				c.fail(fmt.Errorf("%s: rebuilding after a lost lease: %w", s.name, err))
+				return
+			}
+		}
 		for _, f := range s.factories {
 			f.Start(ctx.Done())
 		}
@@ -144,9 +161,17 @@ func (c *Cluster) startStage(ctx context.Context, s *stage) error {
 			Callbacks: leaderelection.LeaderCallbacks{
 				OnStartedLeading: run,
 				OnStoppedLeading: func() {
-					if runCtx.Err() == nil {
-						c.fail(fmt.Errorf("%s lost its leader election lease", s.name))
+					if runCtx.Err() != nil {
+						return
 					}
+					if s.rebuild == nil {
+						c.fail(fmt.Errorf("%s lost its leader election lease", s.name))
+						return
+					}
+					// Upstream's component exits and its supervisor restarts it; k1s
+					// stops the components and campaigns again, so a control plane
+					// too loaded to renew in time recovers instead of going down.
+					logger.Error(nil, "Lost the leader election lease; stopping the components and campaigning again")
 				},
 				OnNewLeader: func(holder string) {
 					if holder != id {
@@ -163,7 +188,12 @@ func (c *Cluster) startStage(ctx context.Context, s *stage) error {
 		}
 		go func() {
 			defer s.wg.Done()
-			elector.Run(runCtx)
+			for {
+				elector.Run(runCtx)
+				if runCtx.Err() != nil || s.rebuild == nil {
+					return
+				}
+			}
 		}()
 	}
 

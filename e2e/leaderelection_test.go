@@ -7,6 +7,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
+	"k8s.io/utils/ptr"
 
 	"github.com/k1s-dev/k1s/apiserver/etcd"
 	"github.com/k1s-dev/k1s/cluster"
@@ -74,4 +76,42 @@ func TestLeaderElectionTwoControlPlanes(t *testing.T) {
 		}
 		return false, nil
 	})
+}
+
+// TestLeaderElectionLostLease: when the controller manager loses its lease (here:
+// another holder takes it over), its controllers stop, and it campaigns again
+// instead of taking the cluster down; once the other holder's lease expires it leads
+// again with new controllers, which act (a new Deployment gets its pods).
+func TestLeaderElectionLostLease(t *testing.T) {
+	t.Parallel()
+	le := cluster.LeaderElection{LeaseDuration: 3 * time.Second, RenewDeadline: 2 * time.Second, RetryPeriod: 250 * time.Millisecond}
+	c := framework.Start(t, cluster.Config{Nodes: 1, LeaderElection: le})
+	ctx := testContext(t)
+	leases := c.Client.CoordinationV1().Leases(metav1.NamespaceSystem)
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		lease, err := leases.Get(ctx, "kube-controller-manager", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		lease.Spec.HolderIdentity = ptr.To("intruder")
+		lease.Spec.RenewTime = &metav1.MicroTime{Time: time.Now()}
+		lease.Spec.LeaseDurationSeconds = ptr.To(int32(3))
+		_, err = leases.Update(ctx, lease, metav1.UpdateOptions{})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	framework.Eventually(t, 30*time.Second, "the controller manager to lead again", func(ctx context.Context) (bool, error) {
+		lease, err := leases.Get(ctx, "kube-controller-manager", metav1.GetOptions{})
+		return err == nil && lease.Spec.HolderIdentity != nil && *lease.Spec.HolderIdentity == c.LeaderElectionIdentity(), err
+	})
+	select {
+	case <-c.Done():
+		t.Fatalf("the cluster stopped: %v", c.Err())
+	default:
+	}
+	ns := createNamespace(t, c)
+	c.Kubectl(t, "-n", ns, "create", "deployment", "web", "--image=nginx:1.27", "--replicas=2")
+	waitRunningReplicas(t, c, ns, "web", 2)
 }
