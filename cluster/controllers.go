@@ -290,8 +290,12 @@ func (c *Cluster) identityConfig(file, user string, groups ...string) (*rest.Con
 		TLSClientConfig: rest.TLSClientConfig{CAData: c.ca.CertPEM(), CertData: certPEM, KeyData: keyPEM},
 		ContentConfig:   rest.ContentConfig{ContentType: "application/vnd.kubernetes.protobuf"},
 		UserAgent:       strings.TrimPrefix(user, "system:"),
-		QPS:             -1,
-		Burst:           -1,
+		// Not client-go's process-wide default handler: the in-process kubectl
+		// points that at its own stderr, where components' warnings (such as
+		// "v1 Endpoints is deprecated") must not appear.
+		WarningHandlerWithContext: rest.WarningLogger{},
+		QPS:                       -1,
+		Burst:                     -1,
 	}, nil
 }
 

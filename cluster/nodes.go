@@ -260,6 +260,8 @@ func (c *Cluster) nodeClientConfig(name string) (*rest.Config, error) {
 		// Kubelets speak protobuf, as upstream's do: cheaper for thousands of nodes.
 		ContentConfig: rest.ContentConfig{ContentType: "application/vnd.kubernetes.protobuf"},
 		UserAgent:     "kubelet-lite/" + name,
+		// See identityConfig: never the in-process kubectl's stderr.
+		WarningHandlerWithContext: rest.WarningLogger{},
 		// gzip state per watch stream costs ~70 KiB per kubelet and buys nothing on loopback.
 		DisableCompression: true,
 		QPS:                -1,
