@@ -52,9 +52,30 @@ func (s *Scheduler) scheduleOne(ctx context.Context) bool {
 	return true
 }
 
+// maxAPICallsInFlight bounds the bindings and status updates the scheduler's
+// goroutines have in flight. Upstream bounds them only by its client's QPS
+// (--kube-api-qps, 50 by default); k1s's component clients are not throttled,
+// and with thousands of pods assumed in a burst, unbounded goroutines would
+// each open a stream. Past the apiserver's 100 streams per HTTP/2 connection,
+// client-go dials a new connection per waiting request, which exhausts file
+// descriptors under load. 64 leaves room on the connection for the watches.
+const maxAPICallsInFlight = 64
+
+// withAPISlot runs call once fewer than maxAPICallsInFlight calls are in
+// flight, or returns ctx's error if ctx ends first.
+func (s *Scheduler) withAPISlot(ctx context.Context, call func() error) error {
+	select {
+	case s.apiSlots <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-s.apiSlots }()
+	return call()
+}
+
 func (s *Scheduler) bindingCycle(ctx context.Context, qp *queuedPod, pod, assumed *corev1.Pod, result scheduleResult) {
 	logger := klog.FromContext(ctx)
-	if err := s.bind(ctx, assumed, result.node); err != nil {
+	if err := s.withAPISlot(ctx, func() error { return s.bind(ctx, assumed, result.node) }); err != nil {
 		logger.V(1).Info("Failed to bind pod", "pod", klog.KObj(assumed), "err", err)
 		// Forget the assumption: the node's resources are free again, which
 		// may help other unschedulable pods (not this one, which backs off).
@@ -133,7 +154,7 @@ func (s *Scheduler) handleFailure(ctx context.Context, pod *corev1.Pod, err erro
 		Message:            msg,
 	}
 	s.async.Go(func() {
-		if err := s.updatePodCondition(ctx, cached, cond); err != nil {
+		if err := s.withAPISlot(ctx, func() error { return s.updatePodCondition(ctx, cached, cond) }); err != nil {
 			utilruntime.HandleErrorWithContext(ctx, err, "Error updating pod", "pod", klog.KObj(cached))
 		}
 	})

@@ -58,9 +58,12 @@ type Scheduler struct {
 
 	// async tracks binding and status-update goroutines so that Run waits
 	// for them before returning.
-	async   sync.WaitGroup
-	started atomic.Bool
-	ready   chan struct{}
+	async sync.WaitGroup
+	// apiSlots bounds the API calls those goroutines have in flight (see
+	// maxAPICallsInFlight).
+	apiSlots chan struct{}
+	started  atomic.Bool
+	ready    chan struct{}
 }
 
 // New returns a scheduler. It validates cfg, fills in defaults, and
@@ -98,6 +101,7 @@ func New(cfg Config, client kubernetes.Interface, factory informers.SharedInform
 		s.recorder = broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: cfg.SchedulerName})
 	}
 	s.bind = s.bindPod
+	s.apiSlots = make(chan struct{}, maxAPICallsInFlight)
 
 	core, apps := factory.Core().V1(), factory.Apps().V1()
 	// Upstream also spreads by ReplicationController and StatefulSet; k1s serves

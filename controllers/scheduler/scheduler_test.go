@@ -1,12 +1,16 @@
 package scheduler
 
 import (
+	"context"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/k1s-dev/k1s/controllers/internal/controllertest"
 )
@@ -177,5 +181,65 @@ func TestSpreadsReplicaSetAcrossZonesEndToEnd(t *testing.T) {
 		if perNode[n] != 2 {
 			t.Fatalf("replicas per zone = %v, want 2 each", perNode)
 		}
+	}
+}
+
+// TestBindingsInFlightBounded: pods assumed faster than the apiserver binds them never
+// have more than maxAPICallsInFlight bindings in flight, and all bind once it answers.
+func TestBindingsInFlightBounded(t *testing.T) {
+	h := newHarness(t)
+	release := make(chan struct{})
+	var mu sync.Mutex
+	inFlight, peak, bound := 0, 0, 0
+	h.s.bind = func(ctx context.Context, pod *corev1.Pod, node string) error {
+		mu.Lock()
+		inFlight++
+		peak = max(peak, inFlight)
+		mu.Unlock()
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		err := h.s.bindPod(ctx, pod, node)
+		mu.Lock()
+		inFlight--
+		if err == nil {
+			bound++
+		}
+		mu.Unlock()
+		return err
+	}
+	if _, err := h.client.CoreV1().Nodes().Create(h.ctx, makeNode("n1", 1000, 8<<30, withAllocatable(corev1.ResourcePods, "1000")), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	const pods = maxAPICallsInFlight * 2
+	for i := range pods {
+		if _, err := h.client.CoreV1().Pods("default").Create(h.ctx, makePod(fmt.Sprintf("p%03d", i)), metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Every pod is assumed (the scheduling cycle does not wait for bindings) while
+	// only maxAPICallsInFlight bindings have started.
+	controllertest.Eventually(t, func() bool {
+		n := 0
+		for i := range pods {
+			if h.s.cache.IsAssumed(types.UID(fmt.Sprintf("uid-p%03d", i))) {
+				n++
+			}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		return n == pods && inFlight == maxAPICallsInFlight
+	}, "all pods assumed, %d bindings in flight", maxAPICallsInFlight)
+	close(release)
+	controllertest.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return bound == pods
+	}, "all pods bound")
+	mu.Lock()
+	defer mu.Unlock()
+	if peak != maxAPICallsInFlight {
+		t.Errorf("peak bindings in flight = %d, want %d", peak, maxAPICallsInFlight)
 	}
 }
