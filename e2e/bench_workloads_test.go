@@ -3,6 +3,8 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"os"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"testing"
@@ -89,6 +91,7 @@ func benchmarkScheduler(b *testing.B, kubelets bool) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		stopProfile := startWindowProfile(b)
 		start := time.Now()
 		bound.start(start)
 		factory.Start(ctx.Done())
@@ -99,6 +102,7 @@ func benchmarkScheduler(b *testing.B, kubelets bool) {
 		}()
 
 		latencies := bound.wait(b, pods, 5*time.Minute)
+		stopProfile()
 		took := latencies[len(latencies)-1]
 		b.ReportMetric(float64(pods)/took.Seconds(), "pods/s")
 		b.ReportMetric(latencies[len(latencies)/2].Seconds()*1000, "ms-p50-to-bind")
@@ -107,6 +111,29 @@ func benchmarkScheduler(b *testing.B, kubelets bool) {
 		<-done
 		factory.Shutdown()
 		c.Stop()
+	}
+}
+
+// startWindowProfile writes a CPU profile of the measured window to the file named by
+// K1S_BENCH_CPUPROFILE, if set (go test's -cpuprofile also covers the cluster's
+// start-up and the creates). It returns the function that stops it.
+func startWindowProfile(b *testing.B) func() {
+	path := os.Getenv("K1S_BENCH_CPUPROFILE")
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			b.Error(err)
+		}
 	}
 }
 

@@ -3,6 +3,8 @@ package registry
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -36,7 +38,8 @@ type StoreSpec[T runtime.Object] struct {
 	SelectableFields func(obj T) fields.Set
 	// Indexers add watch-cache indexers, such as pods by spec.nodeName.
 	Indexers *cache.Indexers
-	// TriggerFunc, when set, narrows watch-cache dispatch by an indexed field.
+	// TriggerFunc, when set, narrows watch-cache dispatch by an indexed field; its keys
+	// are the predicate's IndexFields.
 	TriggerFunc storage.IndexerFuncs
 	// ShortNames and Categories are published in discovery (kubectl get po, kubectl get all).
 	ShortNames []string
@@ -65,13 +68,18 @@ func (s *Store) Categories() []string { return s.categories }
 // NewStore builds the store of spec.
 func NewStore[T runtime.Object](optsGetter generic.RESTOptionsGetter, spec StoreSpec[T]) (*Store, error) {
 	s := spec.Strategy.Adapt()
+	// The predicate must name the indexed fields: the watch cache files a watcher under
+	// its trigger value (and serves a list from the index) only for fields in
+	// IndexFields. Without them every kubelet's spec.nodeName watch would be offered, and
+	// would filter, every pod event of the cluster.
+	indexFields := slices.Sorted(maps.Keys(spec.TriggerFunc))
 	store := &genericregistry.Store{
 		NewFunc:                   func() runtime.Object { return spec.New() },
 		NewListFunc:               spec.NewList,
 		DefaultQualifiedResource:  spec.Resource,
 		SingularQualifiedResource: schema.GroupResource{Group: spec.Resource.Group, Resource: spec.Singular},
 		PredicateFunc: func(label labels.Selector, field fields.Selector) storage.SelectionPredicate {
-			return storage.SelectionPredicate{Label: label, Field: field, GetAttrs: attrFunc(spec)}
+			return storage.SelectionPredicate{Label: label, Field: field, GetAttrs: attrFunc(spec), IndexFields: indexFields}
 		},
 		CreateStrategy:      s,
 		UpdateStrategy:      s,
