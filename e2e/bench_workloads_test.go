@@ -46,77 +46,89 @@ func benchmarkScheduler(b *testing.B, kubelets bool) {
 	const nodes, pods, writers = 1000, 10000, 16
 	// Timed by hand: cluster start-up and the creates are not part of the figure.
 	for range b.N {
-		cfg := cluster.Config{Nodes: nodes, Zones: []string{"a", "b", "c"}, EtcdUnsafeNoFsync: true, DisableScheduler: true}
-		if !kubelets {
-			cfg.Nodes = 0
-			cfg.Controllers = []string{"*", "-" + nodelifecycle.ControllerName}
-		}
-		c, err := cluster.Start(context.Background(), cfg)
-		if err != nil {
-			b.Fatal(err)
-		}
-		client := kubernetes.NewForConfigOrDie(c.RESTConfig())
-		ctx, cancel := context.WithCancel(context.Background())
-		if !kubelets {
-			createSchedulerNodes(b, ctx, client, nodes)
-		}
+		benchmarkSchedulerOnce(b, kubelets, nodes, pods, writers)
+	}
+}
 
-		createStart := time.Now()
-		var wg sync.WaitGroup
-		for i := range writers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for j := i; j < pods; j += writers {
-					p := simplePod(fmt.Sprintf("pending-%05d", j), "", nil)
-					p.Spec.Containers[0].Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m")}
-					if _, err := client.CoreV1().Pods("default").Create(ctx, p, metav1.CreateOptions{}); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			}()
-		}
-		wg.Wait()
-		b.ReportMetric(time.Since(createStart).Seconds(), "s-to-create-all")
+// benchmarkSchedulerOnce is one iteration; its deferred calls stop everything it
+// started even when it fails, so that the next benchmark does not share the machine.
+func benchmarkSchedulerOnce(b *testing.B, kubelets bool, nodes, pods, writers int) {
+	cfg := cluster.Config{Nodes: nodes, Zones: []string{"a", "b", "c"}, EtcdUnsafeNoFsync: true, DisableScheduler: true}
+	if !kubelets {
+		cfg.Nodes = 0
+		cfg.Controllers = []string{"*", "-" + nodelifecycle.ControllerName}
+	}
+	c, err := cluster.Start(context.Background(), cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Stop()
+	client := kubernetes.NewForConfigOrDie(c.RESTConfig())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if !kubelets {
+		createSchedulerNodes(b, ctx, client, nodes)
+	}
 
-		// Bindings are counted from a protobuf pod informer, as scheduler_perf's
-		// throughput collector does: polling a list of 10,000 pods would cost the
-		// apiserver more than the scheduling it measures.
-		bound := newPodCounter(func(p *corev1.Pod) bool { return p.Spec.NodeName != "" })
-		watchPods(b, ctx, c, "", bound)
-
-		factory := informers.NewSharedInformerFactory(client, 0)
-		sched, err := scheduler.New(scheduler.Config{}, client, factory, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		stopProfile := startWindowProfile(b)
-		start := time.Now()
-		bound.start(start)
-		factory.Start(ctx.Done())
-		done := make(chan struct{})
+	createStart := time.Now()
+	var wg sync.WaitGroup
+	for i := range writers {
+		wg.Add(1)
 		go func() {
-			defer close(done)
-			_ = sched.Run(ctx)
+			defer wg.Done()
+			for j := i; j < pods; j += writers {
+				p := simplePod(fmt.Sprintf("pending-%05d", j), "", nil)
+				p.Spec.Containers[0].Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m")}
+				if _, err := client.CoreV1().Pods("default").Create(ctx, p, metav1.CreateOptions{}); err != nil {
+					b.Error(err)
+					return
+				}
+			}
 		}()
+	}
+	wg.Wait()
+	b.ReportMetric(time.Since(createStart).Seconds(), "s-to-create-all")
 
-		latencies := bound.wait(b, pods, 5*time.Minute)
-		stopProfile()
-		took := latencies[len(latencies)-1]
-		b.ReportMetric(float64(pods)/took.Seconds(), "pods/s")
-		b.ReportMetric(latencies[len(latencies)/2].Seconds()*1000, "ms-p50-to-bind")
-		b.ReportMetric(latencies[len(latencies)*99/100].Seconds()*1000, "ms-p99-to-bind")
-		cancel()
+	// Bindings are counted from a protobuf pod informer, as scheduler_perf's
+	// throughput collector does: polling a list of 10,000 pods would cost the
+	// apiserver more than the scheduling it measures.
+	bound := newPodCounter(func(p *corev1.Pod) bool { return p.Spec.NodeName != "" })
+	defer watchPods(b, c, "", bound)()
+
+	factory := informers.NewSharedInformerFactory(client, 0)
+	sched, err := scheduler.New(scheduler.Config{}, client, factory, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	stopProfile := startWindowProfile(b)
+	defer stopProfile()
+	start := time.Now()
+	bound.start(start)
+	schedCtx, stopScheduler := context.WithCancel(ctx)
+	factory.Start(schedCtx.Done())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = sched.Run(schedCtx)
+	}()
+	defer func() {
+		stopScheduler()
 		<-done
 		factory.Shutdown()
-		c.Stop()
-	}
+	}()
+
+	latencies := bound.wait(b, pods, 5*time.Minute)
+	stopProfile()
+	took := latencies[len(latencies)-1]
+	b.ReportMetric(float64(pods)/took.Seconds(), "pods/s")
+	b.ReportMetric(latencies[len(latencies)/2].Seconds()*1000, "ms-p50-to-bind")
+	b.ReportMetric(latencies[len(latencies)*99/100].Seconds()*1000, "ms-p99-to-bind")
 }
 
 // startWindowProfile writes a CPU profile of the measured window to the file named by
 // K1S_BENCH_CPUPROFILE, if set (go test's -cpuprofile also covers the cluster's
-// start-up and the creates). It returns the function that stops it.
+// start-up and the creates). It returns the function that stops it, which may be
+// called more than once.
 func startWindowProfile(b *testing.B) func() {
 	path := os.Getenv("K1S_BENCH_CPUPROFILE")
 	if path == "" {
@@ -129,11 +141,14 @@ func startWindowProfile(b *testing.B) func() {
 	if err := pprof.StartCPUProfile(f); err != nil {
 		b.Fatal(err)
 	}
+	var once sync.Once
 	return func() {
-		pprof.StopCPUProfile()
-		if err := f.Close(); err != nil {
-			b.Error(err)
-		}
+		once.Do(func() {
+			pprof.StopCPUProfile()
+			if err := f.Close(); err != nil {
+				b.Error(err)
+			}
+		})
 	}
 }
 
@@ -179,25 +194,28 @@ func BenchmarkDeployment1000(b *testing.B) {
 	const nodes, replicas = 1000, 1000
 	// Timed by hand: cluster start-up is not part of the figure.
 	for range b.N {
-		c, err := cluster.Start(context.Background(), cluster.Config{Nodes: nodes, Zones: []string{"a", "b", "c"}, EtcdUnsafeNoFsync: true})
-		if err != nil {
-			b.Fatal(err)
-		}
-		client := kubernetes.NewForConfigOrDie(c.RESTConfig())
-		ctx, cancel := context.WithCancel(context.Background())
-		running := newPodCounter(func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodRunning })
-		watchPods(b, ctx, c, "app=big", running)
-		dep := bigDeployment(replicas)
-		start := time.Now()
-		running.start(start)
-		if _, err := client.AppsV1().Deployments("default").Create(ctx, dep, metav1.CreateOptions{}); err != nil {
-			b.Fatal(err)
-		}
-		latencies := running.wait(b, replicas, 5*time.Minute)
-		b.ReportMetric(latencies[len(latencies)-1].Seconds(), "s-to-all-Running")
-		cancel()
-		c.Stop()
+		benchmarkDeploymentOnce(b, nodes, replicas)
 	}
+}
+
+func benchmarkDeploymentOnce(b *testing.B, nodes int, replicas int32) {
+	c, err := cluster.Start(context.Background(), cluster.Config{Nodes: nodes, Zones: []string{"a", "b", "c"}, EtcdUnsafeNoFsync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Stop()
+	client := kubernetes.NewForConfigOrDie(c.RESTConfig())
+	ctx := context.Background()
+	running := newPodCounter(func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodRunning })
+	defer watchPods(b, c, "app=big", running)()
+	dep := bigDeployment(replicas)
+	start := time.Now()
+	running.start(start)
+	if _, err := client.AppsV1().Deployments("default").Create(ctx, dep, metav1.CreateOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	latencies := running.wait(b, int(replicas), 5*time.Minute)
+	b.ReportMetric(latencies[len(latencies)-1].Seconds(), "s-to-all-Running")
 }
 
 // podCounter records, for each pod, when an informer first saw it match.
@@ -263,9 +281,10 @@ func (pc *podCounter) wait(b *testing.B, n int, timeout time.Duration) []time.Du
 	}
 }
 
-// watchPods runs a protobuf pod informer in namespace default until ctx ends and
-// feeds its adds and updates to pc.
-func watchPods(b *testing.B, ctx context.Context, c *cluster.Cluster, labelSelector string, pc *podCounter) {
+// watchPods runs a protobuf pod informer in namespace default, synced when it
+// returns, that feeds its adds and updates to pc. Call the function it returns to
+// stop it.
+func watchPods(b *testing.B, c *cluster.Cluster, labelSelector string, pc *podCounter) (stop func()) {
 	cfg := c.RESTConfig()
 	cfg.ContentType = "application/vnd.kubernetes.protobuf"
 	cfg.QPS, cfg.Burst = -1, -1
@@ -279,9 +298,19 @@ func watchPods(b *testing.B, ctx context.Context, c *cluster.Cluster, labelSelec
 	}); err != nil {
 		b.Fatal(err)
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	stop = func() {
+		cancel()
+		factory.Shutdown()
+	}
 	factory.Start(ctx.Done())
-	factory.WaitForCacheSync(ctx.Done())
-	context.AfterFunc(ctx, factory.Shutdown)
+	for typ, ok := range factory.WaitForCacheSync(ctx.Done()) {
+		if !ok {
+			stop()
+			b.Fatalf("pod informer (%v) did not sync", typ)
+		}
+	}
+	return stop
 }
 func bigDeployment(replicas int32) *appsv1.Deployment {
 	return &appsv1.Deployment{

@@ -75,7 +75,14 @@ func (s *Scheduler) withAPISlot(ctx context.Context, call func() error) error {
 
 func (s *Scheduler) bindingCycle(ctx context.Context, qp *queuedPod, pod, assumed *corev1.Pod, result scheduleResult) {
 	logger := klog.FromContext(ctx)
-	if err := s.withAPISlot(ctx, func() error { return s.bind(ctx, assumed, result.node) }); err != nil {
+	err := s.withAPISlot(ctx, func() error { return s.bind(ctx, assumed, result.node) })
+	if err != nil && ctx.Err() != nil {
+		// Shutting down: bindings still waiting for a slot are dropped quietly; there
+		// is no queue to return them to and no one to tell.
+		s.cache.ForgetPod(assumed)
+		return
+	}
+	if err != nil {
 		logger.V(1).Info("Failed to bind pod", "pod", klog.KObj(assumed), "err", err)
 		// Forget the assumption: the node's resources are free again, which
 		// may help other unschedulable pods (not this one, which backs off).

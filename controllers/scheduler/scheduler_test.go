@@ -212,25 +212,34 @@ func TestBindingsInFlightBounded(t *testing.T) {
 	if _, err := h.client.CoreV1().Nodes().Create(h.ctx, makeNode("n1", 1000, 8<<30, withAllocatable(corev1.ResourcePods, "1000")), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	const pods = maxAPICallsInFlight * 2
-	for i := range pods {
-		if _, err := h.client.CoreV1().Pods("default").Create(h.ctx, makePod(fmt.Sprintf("p%03d", i)), metav1.CreateOptions{}); err != nil {
-			t.Fatal(err)
+	// Pods are created in batches that the informer has seen before the next: the fake
+	// clientset's watch channel holds 100 events and panics when full.
+	const pods, batch = maxAPICallsInFlight + 16, 40
+	assumed := func(n int) func() bool {
+		return func() bool {
+			for i := range n {
+				if !h.s.cache.IsAssumed(types.UID(fmt.Sprintf("uid-p%03d", i))) {
+					return false
+				}
+			}
+			return true
 		}
+	}
+	for start := 0; start < pods; start += batch {
+		for i := start; i < min(start+batch, pods); i++ {
+			if _, err := h.client.CoreV1().Pods("default").Create(h.ctx, makePod(fmt.Sprintf("p%03d", i)), metav1.CreateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		controllertest.Eventually(t, assumed(min(start+batch, pods)), "first %d pods assumed", min(start+batch, pods))
 	}
 	// Every pod is assumed (the scheduling cycle does not wait for bindings) while
 	// only maxAPICallsInFlight bindings have started.
 	controllertest.Eventually(t, func() bool {
-		n := 0
-		for i := range pods {
-			if h.s.cache.IsAssumed(types.UID(fmt.Sprintf("uid-p%03d", i))) {
-				n++
-			}
-		}
 		mu.Lock()
 		defer mu.Unlock()
-		return n == pods && inFlight == maxAPICallsInFlight
-	}, "all pods assumed, %d bindings in flight", maxAPICallsInFlight)
+		return inFlight == maxAPICallsInFlight
+	}, "%d bindings in flight", maxAPICallsInFlight)
 	close(release)
 	controllertest.Eventually(t, func() bool {
 		mu.Lock()
