@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -426,7 +427,9 @@ func TestAPITypedCRUD(t *testing.T) {
 	})
 	t.Run("endpoints", func(t *testing.T) {
 		t.Parallel()
-		exerciseTyped(t, core.Endpoints(ns), newEndpoints(ns, "typed"), gv.WithKind("Endpoints"), deletedAtOnce)
+		// Not named after the Service above: the endpoints controller owns the Endpoints of a
+		// Service's name, and deletes them when that Service goes.
+		exerciseTyped(t, core.Endpoints(ns), newEndpoints(ns, "typed-endpoints"), gv.WithKind("Endpoints"), deletedAtOnce)
 	})
 	t.Run("configmaps", func(t *testing.T) {
 		t.Parallel()
@@ -610,7 +613,9 @@ func TestAPIDynamicCRUD(t *testing.T) {
 		t.Run(tc.resource, func(t *testing.T) {
 			t.Parallel()
 			ctx := testContext(t)
-			name := "dynamic"
+			// One name per resource: the endpoints controller owns the Endpoints named after a
+			// Service, so the two cases must not share a name.
+			name := "dynamic-" + strings.ReplaceAll(tc.resource, ".", "-")
 			var client dynamic.ResourceInterface = c.Dynamic.Resource(tc.gvr)
 			if tc.namespaced {
 				client = c.Dynamic.Resource(tc.gvr).Namespace(ns)
