@@ -306,7 +306,7 @@ func New(cfg Config) (*Server, error) {
 	// kube-apiserver's DefaultWatchCacheSizes: no watch cache for events, which are
 	// written often (one per node and pod change), kept for an hour and hardly watched;
 	// reads go to etcd.
-	etcdOptions.WatchCacheSizes = []string{"events#0", "events.events.k8s.io#0"}
+	etcdOptions.WatchCacheSizes = []string{"events#0", "events.events.k8s.io#0", "leases.coordination.k8s.io#0"}
 	etcdOptions.StorageConfig.Transport = storageFactory.StorageConfig.Transport
 	if err := etcdOptions.ApplyWithStorageFactoryTo(storageFactory, gc); err != nil {
 		return nil, fmt.Errorf("configuring storage: %w", err)

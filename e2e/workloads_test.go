@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -352,6 +353,21 @@ func TestFailedNodePodsReplaced(t *testing.T) {
 	ctx := testContext(t)
 	ns := createNamespace(t, c)
 	addFastNodes(t, c, "a", "left", "right")
+	// Ready is not yet schedulable: the node lifecycle controller lifts the not-ready
+	// taint new nodes register with a moment later, and until then every replica
+	// would land on the other node.
+	framework.Eventually(t, 30*time.Second, "both nodes without the not-ready taint", func(ctx context.Context) (bool, error) {
+		for _, name := range []string{"left", "right"} {
+			n, err := c.Client.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
+			if err != nil {
+				return false, err
+			}
+			if slices.ContainsFunc(n.Spec.Taints, func(t corev1.Taint) bool { return t.Key == corev1.TaintNodeNotReady }) {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
 
 	seconds := int64(2)
 	dep := &appsv1.Deployment{

@@ -2,7 +2,11 @@ package kubeletlite
 
 import (
 	"fmt"
+	"net"
 	"net/http"
+	"time"
+
+	utilnet "k8s.io/apimachinery/pkg/util/net"
 
 	"k8s.io/client-go/kubernetes"
 	authenticationv1 "k8s.io/client-go/kubernetes/typed/authentication/v1"
@@ -48,11 +52,69 @@ func (c *groupClients) AuthorizationV1() authorizationv1.AuthorizationV1Interfac
 // NewClient returns a Client for cfg (the kubelet's identity), its groups sharing
 // one HTTP client and so one connection.
 func NewClient(cfg *rest.Config) (Client, error) {
-	httpClient, err := rest.HTTPClientFor(cfg)
+	httpClient, err := newHTTPClient(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("building the kubelet's HTTP client: %w", err)
 	}
 	return NewClientWithHTTPClient(cfg, httpClient)
+}
+
+// hpackTableSize bounds the HPACK dynamic tables of a kubelet's HTTP/2
+// connection, in both directions (the apiserver encodes within what the client
+// advertises, and decodes within what the client's encoder uses). The default of
+// 4 KiB per table costs some 16 KiB of heap per connection in entries and lookup
+// maps; on loopback the header bytes it would save are worth nothing. Zero
+// means "the default" to x/net/http2, so this is the smallest size there is:
+// nothing fits, and headers go as Huffman-coded literals.
+const hpackTableSize = 1
+
+// newHTTPClient is rest.HTTPClientFor with the transport client-go's transport
+// cache would build (same timeouts, proxy and HTTP/2 health checks), except that
+// its HTTP/2 connection is leaner (hpackTableSize, and 16 KiB frames, the
+// protocol's minimum, so read buffers stay small), and that it is not kept in
+// client-go's process-wide transport cache, which never forgets a certificate:
+// a removed node's transport goes with its kubelet.
+func newHTTPClient(cfg *rest.Config) (*http.Client, error) {
+	// Certificates from files (rotated by client-go), exec and auth plugins, and
+	// custom transports keep client-go's own transport.
+	if cfg.Transport != nil || cfg.WrapTransport != nil || cfg.CertFile != "" || cfg.KeyFile != "" ||
+		cfg.ExecProvider != nil || cfg.AuthProvider != nil {
+		return rest.HTTPClientFor(cfg)
+	}
+	tlsConfig, err := rest.TLSConfigFor(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if tlsConfig == nil {
+		return rest.HTTPClientFor(cfg)
+	}
+	dial := (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	if cfg.Dial != nil {
+		dial = cfg.Dial
+	}
+	proxy := http.ProxyFromEnvironment
+	if cfg.Proxy != nil {
+		proxy = cfg.Proxy
+	}
+	t := utilnet.SetTransportDefaults(&http.Transport{
+		Proxy:               proxy,
+		TLSHandshakeTimeout: 10 * time.Second,
+		TLSClientConfig:     tlsConfig,
+		MaxIdleConnsPerHost: 25,
+		DialContext:         dial,
+		DisableCompression:  cfg.DisableCompression,
+		HTTP2: &http.HTTP2Config{
+			MaxEncoderHeaderTableSize: hpackTableSize,
+			MaxDecoderHeaderTableSize: hpackTableSize,
+			MaxReadFrameSize:          16 << 10,
+		},
+	})
+	own := rest.CopyConfig(cfg)
+	// The transport carries the TLS settings now; rest refuses both.
+	own.TLSClientConfig = rest.TLSClientConfig{}
+	own.Dial, own.Proxy = nil, nil
+	own.Transport = t
+	return rest.HTTPClientFor(own)
 }
 
 // NewClientWithHTTPClient is NewClient over an existing HTTP client.
