@@ -79,7 +79,7 @@ type Kubelet struct {
 	// logs are the simulated containers' logs, written by the Run goroutine
 	// and read by the kubelet API.
 	logs *logStore
-	// apiPods is the pod informer's indexer once it exists (a cache.Indexer),
+	// apiPods is the pod watch's indexer once it exists (a cache.Indexer),
 	// for the kubelet API's goroutines.
 	apiPods   atomic.Value
 	startedAt time.Time
@@ -289,6 +289,9 @@ func (k *Kubelet) Run(ctx context.Context) error {
 			return nil
 		case <-k.wake:
 		case <-timer.C():
+		case ev, ok := <-k.podWatch.events():
+			k.podWatch.handle(ctx, ev, ok)
+			k.podWatch.drain(ctx, maxPodEventsPerPass)
 		}
 		timer.Stop()
 	}
@@ -313,9 +316,7 @@ func (k *Kubelet) syncOnce(ctx context.Context) {
 		k.nextLeaseSync = k.clock.Now().Add(k.syncLease(ctx))
 	}
 	if k.isRegistered() {
-		if err := k.ensurePodInformer(ctx); err != nil {
-			klog.FromContext(ctx).Error(err, "Unable to watch pods")
-		}
+		k.ensurePodWatch(ctx)
 	}
 	k.pods.sync(ctx)
 }
@@ -326,6 +327,9 @@ func (k *Kubelet) nextWakeup() time.Time {
 		next = k.nextLeaseSync
 	}
 	if t := k.pods.nextEvent(k.isPaused()); !t.IsZero() && t.Before(next) {
+		next = t
+	}
+	if t := k.podWatch.nextRetry(); !t.IsZero() && t.Before(next) {
 		next = t
 	}
 	return next
@@ -340,18 +344,24 @@ func (k *Kubelet) isRegistered() bool {
 	}
 }
 
-// ensurePodInformer starts the pod watch once the Node exists, as upstream
-// waits for its own Node before it watches pods. The field selector
-// spec.nodeName=<node> is what the Node authorizer allows and what keeps
-// 1,000 kubelets from each receiving every pod.
-func (k *Kubelet) ensurePodInformer(ctx context.Context) error {
-	if k.podWatch != nil {
-		return nil
+// maxPodEventsPerPass bounds how many waiting pod events the loop applies before
+// it syncs the pods they changed.
+const maxPodEventsPerPass = 100
+
+// ensurePodWatch lists and watches pods once the Node exists, as upstream waits
+// for its own Node before it watches pods, and opens the watch again when it
+// ended. The field selector spec.nodeName=<node> is what the Node authorizer
+// allows and what keeps 1,000 kubelets from each receiving every pod.
+func (k *Kubelet) ensurePodWatch(ctx context.Context) {
+	if k.podWatch == nil {
+		k.podWatch = newPodWatch(k, k.podChanged)
+		k.podIndexer = k.podWatch.indexer
+		k.apiPods.Store(k.podIndexer)
 	}
-	k.podWatch = startPodWatch(ctx, k, k.podChanged)
-	k.podIndexer = k.podWatch.indexer
-	k.apiPods.Store(k.podIndexer)
-	return nil
+	k.podWatch.sync(ctx)
+	// Events that came while the loop was busy: a loop that is always behind never
+	// waits on the watch's channel.
+	k.podWatch.drain(ctx, maxPodEventsPerPass)
 }
 
 func (k *Kubelet) podChanged(obj any) {
