@@ -36,6 +36,7 @@ import (
 	"github.com/k1s-dev/k1s/apiserver/auth/node"
 	"github.com/k1s-dev/k1s/apiserver/auth/rbac"
 	"github.com/k1s-dev/k1s/apiserver/auth/serviceaccount"
+	"github.com/k1s-dev/k1s/apiserver/auth/tokenfile"
 	"github.com/k1s-dev/k1s/apiserver/auth/x509cache"
 	"github.com/k1s-dev/k1s/apiserver/registry/core"
 )
@@ -66,7 +67,8 @@ var anonymousPaths = []string{"/healthz", "/livez", "/readyz", "/version"}
 // whole.
 //
 // Authentication, in kube-apiserver's order: client certificates signed by the cluster CA
-// (user = CN, groups = O), then bearer tokens: service account JWTs (signed with
+// (user = CN, groups = O), then bearer tokens: the static token file (--token-auth-file,
+// where k1s keeps its kubelets' tokens), service account JWTs (signed with
 // --service-account-key-file's keys, for --api-audiences, of service accounts and bound
 // objects that still exist) and bootstrap tokens (kube-system secrets); every
 // authenticated user is also in system:authenticated. The generic server adds its own
@@ -99,7 +101,16 @@ func applySecurity(gc *genericapiserver.Config, cfg Config, factory informers.Sh
 	serviceAccountTokens := serviceaccount.NewAuthenticator(cfg.ServiceAccountIssuers, publicKeys, apiAudiences,
 		serviceaccount.NewValidator(serviceaccount.NewGetterFromInformers(client, factory), nil))
 	bootstrapTokens := bootstraptoken.New(factory.Core().V1().Secrets().Lister().Secrets(metav1.NamespaceSystem), nil)
-	tokens := tokenunion.New(serviceAccountTokens, authenticator.WrapAudienceAgnosticToken(apiAudiences, bootstrapTokens))
+	tokenAuthenticators := []authenticator.Token{serviceAccountTokens, authenticator.WrapAudienceAgnosticToken(apiAudiences, bootstrapTokens)}
+	if cfg.TokenAuthFile != "" {
+		staticTokens, err := tokenfile.New(cfg.TokenAuthFile, nil)
+		if err != nil {
+			return nil, err
+		}
+		// First, as kube-apiserver orders its bearer token methods: local before remote.
+		tokenAuthenticators = append([]authenticator.Token{authenticator.WrapAudienceAgnosticToken(apiAudiences, staticTokens)}, tokenAuthenticators...)
+	}
+	tokens := tokenunion.New(tokenAuthenticators...)
 
 	// Upstream's x509 authenticator verifies the client certificate chain on every request,
 	// although a connection's peer certificates never change; with a thousand kubelets,

@@ -88,6 +88,11 @@ type Config struct {
 	// --tls-private-key-file). ClientCAFile verifies client certificates (--client-ca-file).
 	TLSCertFile, TLSKeyFile string
 	ClientCAFile            string
+	// TokenAuthFile is a static token file (--token-auth-file): CSV records of
+	// token,user name,user uid,"group1,group2". Unlike kube-apiserver, which reads it
+	// once, the apiserver follows changes to it (see auth/tokenfile): k1s keeps its
+	// kubelets' tokens there and adds and removes nodes while it runs. Empty: none.
+	TokenAuthFile string
 
 	// ServiceClusterIPRange (--service-cluster-ip-range) and ServiceNodePortRange
 	// (--service-node-port-range) are the ranges services get their IPs and node ports from.

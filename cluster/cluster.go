@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -160,20 +161,26 @@ type Cluster struct {
 	kubeconfig string
 	ca         *pki.CA
 
-	nodes     nodes
-	kcm       *stage
-	nlc       atomic.Pointer[nodelifecycle.Controller] // replaced on a new leadership term
-	cloud     *cloudRuntime
-	scheduler *stage
-	proxy     *proxyStage
-	etcd      *etcd.Server
-	cancel    context.CancelFunc
-	done      chan struct{}
-	runErr    error
-	failMu    sync.Mutex
-	failErr   error
-	stopOnce  sync.Once
-	stopErr   error
+	nodes  nodes
+	tokens *nodeTokens
+	// kubeletTransport is the transport the kubelets share (see nodeTokens);
+	// made on first use.
+	kubeletTransportOnce sync.Once
+	kubeletTransport     *http.Transport
+	kubeletTransportErr  error
+	kcm                  *stage
+	nlc                  atomic.Pointer[nodelifecycle.Controller] // replaced on a new leadership term
+	cloud                *cloudRuntime
+	scheduler            *stage
+	proxy                *proxyStage
+	etcd                 *etcd.Server
+	cancel               context.CancelFunc
+	done                 chan struct{}
+	runErr               error
+	failMu               sync.Mutex
+	failErr              error
+	stopOnce             sync.Once
+	stopErr              error
 }
 
 // Start starts a cluster and returns once it is ready: the apiserver answers /readyz and
@@ -332,6 +339,10 @@ func (c *Cluster) writeCredentials(listenIP net.IP, port int, apiCfg *apiserver.
 	apiCfg.KubeletClientCertificate, apiCfg.KubeletClientKey = kubeletClient.CertFile, kubeletClient.KeyFile
 	apiCfg.TLSCertFile, apiCfg.TLSKeyFile = serving.CertFile, serving.KeyFile
 	apiCfg.ClientCAFile = ca.CertFile
+	if c.tokens, err = loadNodeTokens(filepath.Join(pkiDir, "node-tokens.csv")); err != nil {
+		return err
+	}
+	apiCfg.TokenAuthFile = c.tokens.path
 	// The service account token signing key, kept across restarts so issued tokens stay valid.
 	saKey, saPub := filepath.Join(pkiDir, "sa.key"), filepath.Join(pkiDir, "sa.pub")
 	if err := pki.EnsureSigningKey(saKey, saPub); err != nil {
@@ -445,6 +456,9 @@ func (c *Cluster) Stop() error {
 	c.stopOnce.Do(func() {
 		logger := klog.Background().WithName("cluster")
 		c.stopNodes()
+		if c.kubeletTransport != nil {
+			c.kubeletTransport.CloseIdleConnections()
+		}
 		c.stopProxy()
 		c.stopCloud()
 		c.stopControllers()

@@ -83,6 +83,13 @@ func NodeName(n int) string { return fmt.Sprintf("k1s-node-%d", n) }
 // waits until every Node is Ready.
 func (c *Cluster) startNodes(ctx context.Context) error {
 	names := make([]string, 0, c.cfg.Nodes)
+	for i := 1; i <= c.cfg.Nodes; i++ {
+		names = append(names, NodeName(i))
+	}
+	// The token file is written once for all of them, not once per node.
+	if _, err := c.tokens.ensure(names...); err != nil {
+		return err
+	}
 	// At most maxRegistering kubelets register at once: thousands of simultaneous TLS
 	// handshakes, Node creates and pod watches time out requests on a small machine,
 	// while a bounded wave keeps the apiserver busy but responsive.
@@ -105,7 +112,6 @@ func (c *Cluster) startNodes(ctx context.Context) error {
 			}
 			<-registering
 		}()
-		names = append(names, NodeName(i))
 	}
 	return c.WaitForNodesReady(ctx, names...)
 }
@@ -242,32 +248,56 @@ func (c *Cluster) kubeletServing(cfg *kubeletlite.Config, name string, ip netip.
 	return nil
 }
 
-// nodeClientConfig is the kubelet's own identity: a client certificate for
-// system:node:<name> in group system:nodes, as the Node authorizer expects.
+// nodeClientConfig is the kubelet's own identity: a bearer token for
+// system:node:<name> in group system:nodes, as the Node authorizer expects (see
+// nodeTokens), over the transport all kubelets share.
 func (c *Cluster) nodeClientConfig(name string) (*rest.Config, error) {
-	kp, err := c.ca.EnsureClient(filepath.Join(c.dataDir, "pki", "nodes"), name,
-		pki.ClientSpec{CommonName: "system:node:" + name, Organizations: []string{"system:nodes"}})
-	if err != nil {
-		return nil, fmt.Errorf("issuing the client certificate of node %s: %w", name, err)
-	}
-	certPEM, keyPEM, err := kp.Load()
+	tokens, err := c.tokens.ensure(name)
 	if err != nil {
 		return nil, err
 	}
+	c.kubeletTransportOnce.Do(func() {
+		c.kubeletTransport, c.kubeletTransportErr = kubeletlite.NewTransport(&rest.Config{
+			Host:            c.restConfig.Host,
+			TLSClientConfig: rest.TLSClientConfig{CAData: c.ca.CertPEM()},
+			// gzip state per watch stream costs ~70 KiB per kubelet and buys nothing on loopback.
+			DisableCompression: true,
+		})
+	})
+	if c.kubeletTransportErr != nil {
+		return nil, fmt.Errorf("building the kubelets' transport: %w", c.kubeletTransportErr)
+	}
 	cfg := &rest.Config{
-		Host:            c.restConfig.Host,
-		TLSClientConfig: rest.TLSClientConfig{CAData: c.ca.CertPEM(), CertData: certPEM, KeyData: keyPEM},
+		Host:        c.restConfig.Host,
+		BearerToken: tokens[name],
+		Transport:   c.kubeletTransport,
 		// Kubelets speak protobuf, as upstream's do: cheaper for thousands of nodes.
 		ContentConfig: rest.ContentConfig{ContentType: "application/vnd.kubernetes.protobuf"},
 		UserAgent:     "kubelet-lite/" + name,
 		// See identityConfig: never the in-process kubectl's stderr.
 		WarningHandlerWithContext: rest.WarningLogger{},
-		// gzip state per watch stream costs ~70 KiB per kubelet and buys nothing on loopback.
-		DisableCompression: true,
-		QPS:                -1,
-		Burst:              -1,
+		QPS:                       -1,
+		Burst:                     -1,
 	}
 	return cfg, nil
+}
+
+// NodeRESTConfig returns the credentials the kubelet of node name uses (making
+// them if the node has none): its
+// identity system:node:<name> (group system:nodes), as the Node authorizer and
+// NodeRestriction see it. Tests use it to act as a node. The node need not run;
+// the token stays valid until the node is removed.
+func (c *Cluster) NodeRESTConfig(name string) (*rest.Config, error) {
+	tokens, err := c.tokens.ensure(name)
+	if err != nil {
+		return nil, err
+	}
+	return &rest.Config{
+		Host:            c.restConfig.Host,
+		TLSClientConfig: rest.TLSClientConfig{CAData: c.ca.CertPEM()},
+		BearerToken:     tokens[name],
+		UserAgent:       "kubelet-lite/" + name,
+	}, nil
 }
 
 // Node returns a running node, or nil.
@@ -334,6 +364,10 @@ func (c *Cluster) RemoveNode(ctx context.Context, name string) error {
 	}
 	if err := client.CoreV1().Nodes().Delete(ctx, name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("deleting node %s: %w", name, err)
+	}
+	// The node's credentials go with it.
+	if err := c.tokens.revoke(name); err != nil {
+		return fmt.Errorf("revoking the token of node %s: %w", name, err)
 	}
 	return nil
 }

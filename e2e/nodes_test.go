@@ -3,10 +3,12 @@ package e2e
 import (
 	"context"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	authenticationv1 "k8s.io/api/authentication/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -230,9 +232,19 @@ func TestKubeletIdentity(t *testing.T) {
 	}
 }
 
-// nodeClient returns a client with the identity of node name (a certificate for
-// system:node:<name> in system:nodes, as the cluster gives its kubelets).
+// nodeClient returns a client with the credentials the kubelet of node name
+// uses (a token for system:node:<name> in system:nodes), and a second one with
+// a client certificate for the same identity, which a kubelet could use too.
 func nodeClient(t *testing.T, c *framework.Cluster, name string) kubernetes.Interface {
+	t.Helper()
+	cfg, err := c.NodeRESTConfig(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kubernetes.NewForConfigOrDie(cfg)
+}
+
+func nodeCertClient(t *testing.T, c *framework.Cluster, name string) kubernetes.Interface {
 	t.Helper()
 	kp, err := c.CA().EnsureClient(t.TempDir(), name, pki.ClientSpec{CommonName: "system:node:" + name, Organizations: []string{"system:nodes"}})
 	if err != nil {
@@ -244,6 +256,45 @@ func nodeClient(t *testing.T, c *framework.Cluster, name string) kubernetes.Inte
 	}
 	cfg := &rest.Config{Host: c.RESTConfig().Host, TLSClientConfig: rest.TLSClientConfig{CAData: c.CA().CertPEM(), CertData: certPEM, KeyData: keyPEM}}
 	return kubernetes.NewForConfigOrDie(cfg)
+}
+
+// TestKubeletCredentials: a kubelet authenticates as system:node:<name> in
+// system:nodes, with a token the apiserver forgets when the node is removed;
+// a certificate for the same identity is authorized alike.
+func TestKubeletCredentials(t *testing.T) {
+	t.Parallel()
+	c := framework.Start(t, cluster.Config{Nodes: 2})
+	ctx := testContext(t)
+	name := cluster.NodeName(2)
+	for how, client := range map[string]kubernetes.Interface{"token": nodeClient(t, c, name), "certificate": nodeCertClient(t, c, name)} {
+		review, err := client.AuthenticationV1().SelfSubjectReviews().Create(ctx, &authenticationv1.SelfSubjectReview{}, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatalf("%s: SelfSubjectReview: %v", how, err)
+		}
+		got := review.Status.UserInfo
+		if got.Username != "system:node:"+name || !slices.Equal(got.Groups, []string{"system:nodes", "system:authenticated"}) {
+			t.Errorf("%s: the kubelet of %s is %+v", how, name, got)
+		}
+		if _, err := client.CoordinationV1().Leases(corev1.NamespaceNodeLease).Get(ctx, name, metav1.GetOptions{}); err != nil {
+			t.Errorf("%s: reading its own lease: %v", how, err)
+		}
+		if _, err := client.CoordinationV1().Leases(corev1.NamespaceNodeLease).Get(ctx, cluster.NodeName(1), metav1.GetOptions{}); !apierrors.IsForbidden(err) {
+			t.Errorf("%s: reading another node's lease: got %v, want Forbidden", how, err)
+		}
+	}
+
+	kubelet := nodeClient(t, c, name)
+	if err := c.RemoveNode(ctx, name); err != nil {
+		t.Fatal(err)
+	}
+	framework.Eventually(t, 10*time.Second, "the removed node's token to be refused", func(ctx context.Context) (bool, error) {
+		_, err := kubelet.CoordinationV1().Leases(corev1.NamespaceNodeLease).Get(ctx, name, metav1.GetOptions{})
+		return apierrors.IsUnauthorized(err), nil
+	})
+	// The other node's kubelet is untouched.
+	if _, err := nodeClient(t, c, cluster.NodeName(1)).CoordinationV1().Leases(corev1.NamespaceNodeLease).Get(ctx, cluster.NodeName(1), metav1.GetOptions{}); err != nil {
+		t.Errorf("node 1 after node 2's removal: %v", err)
+	}
 }
 
 // TestNodeIPAM: with a cluster CIDR each node gets its own pod CIDR and its pods get IPs

@@ -68,25 +68,43 @@ func NewClient(cfg *rest.Config) (Client, error) {
 // nothing fits, and headers go as Huffman-coded literals.
 const hpackTableSize = 1
 
-// newHTTPClient is rest.HTTPClientFor with the transport client-go's transport
-// cache would build (same timeouts, proxy and HTTP/2 health checks), except that
-// its HTTP/2 connection is leaner (hpackTableSize, and 16 KiB frames, the
-// protocol's minimum, so read buffers stay small), and that it is not kept in
-// client-go's process-wide transport cache, which never forgets a certificate:
-// a removed node's transport goes with its kubelet.
+// newHTTPClient is rest.HTTPClientFor, over a transport of its own from
+// NewTransport unless cfg brings one (or needs client-go's: certificates read
+// from files, which client-go rotates, and exec or auth plugins).
 func newHTTPClient(cfg *rest.Config) (*http.Client, error) {
-	// Certificates from files (rotated by client-go), exec and auth plugins, and
-	// custom transports keep client-go's own transport.
 	if cfg.Transport != nil || cfg.WrapTransport != nil || cfg.CertFile != "" || cfg.KeyFile != "" ||
 		cfg.ExecProvider != nil || cfg.AuthProvider != nil {
 		return rest.HTTPClientFor(cfg)
 	}
-	tlsConfig, err := rest.TLSConfigFor(cfg)
+	t, err := NewTransport(cfg)
 	if err != nil {
 		return nil, err
 	}
-	if tlsConfig == nil {
+	if t == nil {
 		return rest.HTTPClientFor(cfg)
+	}
+	own := rest.CopyConfig(cfg)
+	// The transport carries the TLS settings now; rest refuses both.
+	own.TLSClientConfig = rest.TLSClientConfig{}
+	own.Dial, own.Proxy = nil, nil
+	own.Transport = t
+	return rest.HTTPClientFor(own)
+}
+
+// NewTransport returns the transport client-go's transport cache would build
+// for cfg's TLS settings, dialer and proxy (same timeouts and HTTP/2 health
+// checks), except that its HTTP/2 connections are leaner: no HPACK dynamic
+// tables (hpackTableSize) and 16 KiB frames, the protocol's minimum, so read
+// buffers stay small. It is nil when cfg asks for no TLS. Kubelets that
+// authenticate with bearer tokens can share one (set it as their rest.Config's
+// Transport, with no TLS settings): their requests then share a few HTTP/2
+// connections, each still carrying its own identity.
+//
+// Unlike client-go's cache, nothing keeps the transport but its users.
+func NewTransport(cfg *rest.Config) (*http.Transport, error) {
+	tlsConfig, err := rest.TLSConfigFor(cfg)
+	if err != nil || tlsConfig == nil {
+		return nil, err
 	}
 	dial := (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	if cfg.Dial != nil {
@@ -96,7 +114,7 @@ func newHTTPClient(cfg *rest.Config) (*http.Client, error) {
 	if cfg.Proxy != nil {
 		proxy = cfg.Proxy
 	}
-	t := utilnet.SetTransportDefaults(&http.Transport{
+	return utilnet.SetTransportDefaults(&http.Transport{
 		Proxy:               proxy,
 		TLSHandshakeTimeout: 10 * time.Second,
 		TLSClientConfig:     tlsConfig,
@@ -108,13 +126,7 @@ func newHTTPClient(cfg *rest.Config) (*http.Client, error) {
 			MaxDecoderHeaderTableSize: hpackTableSize,
 			MaxReadFrameSize:          16 << 10,
 		},
-	})
-	own := rest.CopyConfig(cfg)
-	// The transport carries the TLS settings now; rest refuses both.
-	own.TLSClientConfig = rest.TLSClientConfig{}
-	own.Dial, own.Proxy = nil, nil
-	own.Transport = t
-	return rest.HTTPClientFor(own)
+	}), nil
 }
 
 // NewClientWithHTTPClient is NewClient over an existing HTTP client.
