@@ -90,8 +90,8 @@ func (c *Cluster) startNodes(ctx context.Context) error {
 	if _, err := c.tokens.ensure(names...); err != nil {
 		return err
 	}
-	// At most maxRegistering kubelets register at once: thousands of simultaneous TLS
-	// handshakes, Node creates and pod watches time out requests on a small machine,
+	// At most maxRegistering kubelets register at once: thousands of simultaneous Node
+	// creates, lease creates and pod lists time out requests on a small machine,
 	// while a bounded wave keeps the apiserver busy but responsive.
 	registering := make(chan struct{}, maxRegistering)
 	for i := 1; i <= c.cfg.Nodes; i++ {
