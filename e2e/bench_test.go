@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -76,47 +77,141 @@ func reportMedian(b *testing.B, took []time.Duration, unit string) {
 	}
 }
 
-// BenchmarkIdleRSS builds bin/k1s, runs `k1s up` as its own process, and reads its
-// resident set size after it has been idle for a few seconds. Target at most 120 MB.
-func BenchmarkIdleRSS(b *testing.B) {
+// buildK1s builds the k1s binary into a temp dir.
+func buildK1s(b *testing.B) string {
+	b.Helper()
 	bin := filepath.Join(b.TempDir(), "k1s")
 	build := exec.Command("go", "build", "-o", bin, "../cmd/k1s")
 	if out, err := build.CombinedOutput(); err != nil {
 		b.Fatalf("building k1s: %v\n%s", err, out)
 	}
-	for b.Loop() {
-		dataDir := b.TempDir()
-		cmd := exec.Command(bin, "up", "--data-dir", dataDir, "--port", "0")
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			b.Fatal(err)
-		}
-		ready := make(chan struct{})
-		go func() {
-			sc := bufio.NewScanner(stdout)
-			for sc.Scan() {
-				if strings.HasPrefix(sc.Text(), "Ready in") {
-					close(ready)
+	return bin
+}
+
+// k1sUp is a `k1s up` process.
+type k1sUp struct {
+	cmd *exec.Cmd
+	// stages are the start-up stages it printed ("1000 nodes" -> 5.2s).
+	stages map[string]time.Duration
+}
+
+// startK1sUp runs `k1s up` with args (and a temporary data dir, port 0) and waits
+// until it prints "Ready in"; stop it with stop.
+func startK1sUp(b *testing.B, bin string, args ...string) *k1sUp {
+	b.Helper()
+	cmd := exec.Command(bin, append([]string{"up", "--data-dir", b.TempDir(), "--port", "0"}, args...)...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	up := &k1sUp{cmd: cmd, stages: map[string]time.Duration{}}
+	ready := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			line := sc.Text()
+			if strings.HasPrefix(line, "Ready in") {
+				close(ready)
+				continue
+			}
+			// A stage: "  <name>   <duration>", the name possibly of two words.
+			if f := strings.Fields(line); strings.HasPrefix(line, "  ") && len(f) >= 2 {
+				if d, err := time.ParseDuration(f[len(f)-1]); err == nil {
+					up.stages[strings.Join(f[:len(f)-1], " ")] = d
 				}
 			}
-		}()
-		select {
-		case <-ready:
-		case <-time.After(time.Minute):
-			cmd.Process.Kill()
-			b.Fatal("k1s up did not become ready")
 		}
-		time.Sleep(5 * time.Second) // let start-up garbage be collected
-		rss, err := processRSS(cmd.Process.Pid)
-		cmd.Process.Signal(os.Interrupt)
+	}()
+	select {
+	case <-ready:
+	case <-time.After(5 * time.Minute):
+		cmd.Process.Kill()
 		cmd.Wait()
+		b.Fatal("k1s up did not become ready")
+	}
+	return up
+}
+
+func (u *k1sUp) stop() {
+	u.cmd.Process.Signal(os.Interrupt)
+	u.cmd.Wait()
+}
+
+// processCPU is the CPU time (user and system) a process has used so far.
+func processCPU(pid int) (time.Duration, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// Fields after the command name in parentheses; utime and stime are the 14th and
+	// 15th fields of the whole line, in clock ticks (USER_HZ, 100 on Linux).
+	rest := string(data[strings.LastIndexByte(string(data), ')')+2:])
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		return 0, fmt.Errorf("short /proc/%d/stat", pid)
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, err
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
+}
+
+// BenchmarkIdleRSS builds bin/k1s, runs `k1s up` as its own process, and reads its
+// resident set size after it has been idle for a few seconds. Target at most 120 MB.
+func BenchmarkIdleRSS(b *testing.B) {
+	bin := buildK1s(b)
+	for b.Loop() {
+		up := startK1sUp(b, bin)
+		time.Sleep(5 * time.Second) // let start-up garbage be collected
+		rss, err := processRSS(up.cmd.Process.Pid)
+		up.stop()
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.ReportMetric(float64(rss)/(1<<20), "MiB-RSS")
+	}
+}
+
+// BenchmarkK1sUpNodes is BenchmarkNodesReady on the k1s binary as users run it,
+// `k1s up --nodes N --zones a,b,c` in its own process (so with its runtime settings
+// and without the test binary's): time from the apiserver being ready until every
+// Node is Ready, then the process's CPU over 20 s of steady state and its RSS.
+// Targets for 1,000 nodes: 10 s, 0.5 core, 600 MB.
+func BenchmarkK1sUpNodes(b *testing.B) {
+	bin := buildK1s(b)
+	for _, n := range benchNodeCounts() {
+		b.Run(fmt.Sprintf("nodes=%d", n), func(b *testing.B) {
+			for range b.N {
+				b.StopTimer()
+				up := startK1sUp(b, bin, "--nodes", strconv.Itoa(n), "--zones", "a,b,c")
+				stage := fmt.Sprintf("%d nodes", n)
+				took, ok := up.stages[stage]
+				if !ok {
+					up.stop()
+					b.Fatalf("k1s up printed no %q stage: %v", stage, up.stages)
+				}
+				b.ReportMetric(took.Seconds(), "s-to-all-Ready")
+				pid := up.cmd.Process.Pid
+				// As BenchmarkNodesReady: let start-up settle, then two status periods.
+				time.Sleep(10 * time.Second)
+				before, err1 := processCPU(pid)
+				time.Sleep(20 * time.Second)
+				after, err2 := processCPU(pid)
+				rss, err3 := processRSS(pid)
+				up.stop()
+				if err := errors.Join(err1, err2, err3); err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric((after-before).Seconds()/20, "cores-steady")
+				b.ReportMetric(float64(rss)/(1<<20), "MiB-RSS")
+				b.StartTimer()
+			}
+		})
 	}
 }
 
