@@ -456,6 +456,9 @@ func (c *Cluster) Stop() error {
 	c.stopOnce.Do(func() {
 		logger := klog.Background().WithName("cluster")
 		c.stopNodes()
+		// Through the Once, which no node starts after now: a concurrent AddNode
+		// may still be making the transport.
+		c.kubeletTransportOnce.Do(func() {})
 		if c.kubeletTransport != nil {
 			c.kubeletTransport.CloseIdleConnections()
 		}

@@ -90,11 +90,14 @@ func (p *podWatch) events() <-chan watch.Event {
 	return p.w.ResultChan()
 }
 
-// nextRetry is when sync will next try to list or watch; zero when a watch is
-// open.
+// nextRetry is when sync will next try to list or watch (now when there is
+// nothing to wait for); zero when a watch is open.
 func (p *podWatch) nextRetry() time.Time {
 	if p == nil || p.w != nil {
 		return time.Time{}
+	}
+	if now := p.clock.Now(); p.retryAt.Before(now) {
+		return now
 	}
 	return p.retryAt
 }
@@ -125,7 +128,6 @@ func (p *podWatch) sync(ctx context.Context) {
 		case apierrors.IsResourceExpired(err) || apierrors.IsGone(err):
 			logger.V(4).Info("Pod watch resourceVersion expired, listing again", "resourceVersion", p.rv)
 			p.relist(true)
-			return
 		case apierrors.IsTooManyRequests(err) || ctx.Err() != nil:
 			// Retry the watch from the same resourceVersion.
 		default:
@@ -200,9 +202,11 @@ func (p *podWatch) handle(ctx context.Context, ev watch.Event, ok bool) {
 		if apierrors.IsResourceExpired(err) || apierrors.IsGone(err) {
 			logger.V(4).Info("Pod watch resourceVersion expired, listing again", "resourceVersion", p.rv)
 			p.relist(true)
-			return
+		} else {
+			logger.Error(err, "Pod watch failed", "resourceVersion", p.rv)
 		}
-		logger.Error(err, "Pod watch failed", "resourceVersion", p.rv)
+		// As the reflector, which waits out its backoff before every relist: a
+		// watch cache that expires every watch is not listed from in a loop.
 		p.failed()
 		return
 	case watch.Added, watch.Modified, watch.Deleted, watch.Bookmark:

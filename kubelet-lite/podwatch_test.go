@@ -148,7 +148,8 @@ func TestPodWatchListsThenWatchesFromTheListsResourceVersion(t *testing.T) {
 	h.clock.Step(podWatchMinTimeout)
 	w.Stop()
 	h.next()
-	if h.p.events() != nil || h.p.nextRetry().After(h.clock.Now()) {
+	// Watched again at once: the loop wakes up for it now.
+	if h.p.events() != nil || !h.p.nextRetry().Equal(h.clock.Now()) {
 		t.Fatalf("after a normal end: watch %v, retry at %v (now %v)", h.p.events(), h.p.nextRetry(), h.clock.Now())
 	}
 	h.p.sync(h.ctx)
@@ -177,6 +178,15 @@ func TestPodWatchListsAgainWhenItsResourceVersionExpired(t *testing.T) {
 	if h.p.events() != nil {
 		t.Fatal("the watch is still open after an Expired error")
 	}
+	// Not at once: after the backoff, as the reflector.
+	if got, want := h.p.nextRetry(), h.clock.Now().Add(podWatchInitialBackoff); !got.Equal(want) {
+		t.Fatalf("next retry at %v, want %v", got, want)
+	}
+	h.p.sync(h.ctx)
+	if got := h.calls(); len(got) != 0 {
+		t.Fatalf("calls %v before the backoff ran out", got)
+	}
+	h.clock.Step(podWatchInitialBackoff)
 	h.p.sync(h.ctx)
 	// A consistent list, not one at the expired resourceVersion or at 0.
 	if got, want := h.calls(), []string{"list ", "watch " + h.p.rv}; !slices.Equal(got, want) {

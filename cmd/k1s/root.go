@@ -224,8 +224,13 @@ func widenClusterCIDR(cidr string, maskSize, nodes int, serviceRange string) (st
 		return "", false
 	}
 	wider := netip.PrefixFrom(prefix.Addr(), bitsLeft).Masked()
-	if services, err := netip.ParsePrefix(serviceRange); err == nil && wider.Overlaps(services) {
-		return "", false
+	// The service range may be dual-stack ("v4,v6"); an unreadable one is not
+	// known to be clear.
+	for _, r := range strings.Split(serviceRange, ",") {
+		services, err := netip.ParsePrefix(strings.TrimSpace(r))
+		if err != nil || wider.Overlaps(services) {
+			return "", false
+		}
 	}
 	return wider.String(), true
 }

@@ -25,6 +25,8 @@ func TestWidenClusterCIDR(t *testing.T) {
 		// 10.0.0.0/8 holds the service range: no wider CIDR, the controller reports it.
 		{"10.244.0.0/16", 24, 40000, "10.96.0.0/12", ""},
 		{"10.244.0.0/16", 26, 1000, "10.96.0.0/12", ""},
+		{"10.244.0.0/16", 24, 1000, "fd00:96::/108,10.246.0.0/16", ""},
+		{"10.244.0.0/16", 24, 1000, "10.96.0.0/12,fd00:96::/108", "10.244.0.0/14"},
 		{"fd00::/64", 80, 100000, "10.96.0.0/12", ""},
 	} {
 		got, ok := widenClusterCIDR(tc.cidr, tc.mask, tc.nodes, tc.services)

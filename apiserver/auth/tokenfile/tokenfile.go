@@ -90,32 +90,49 @@ func (a *Authenticator) AuthenticateToken(ctx context.Context, token string) (*a
 // (another inode, size or modification time). It returns the current state.
 func (a *Authenticator) reload(ctx context.Context, seen *fileState) *fileState {
 	info, statErr := os.Stat(a.path)
-	if (statErr == nil && sameFile(info, seen.info)) || (statErr != nil && seen.missing) {
-		// Unchanged; only note when that was checked. A concurrent reload
-		// may have stored a newer state meanwhile: keep it.
-		a.state.CompareAndSwap(seen, &fileState{tokens: seen.tokens, info: seen.info, missing: seen.missing, checkedAt: a.clock.Now()})
+	if seen.matches(info, statErr) {
+		// Unchanged. Note when that was checked, at most every tenth of the
+		// interval: unknown tokens (service account JWTs come here first) need not
+		// each allocate a state. A concurrent reload may have stored a newer state
+		// meanwhile: keep it.
+		if a.clock.Since(seen.checkedAt) >= RecheckInterval/10 {
+			a.state.CompareAndSwap(seen, &fileState{tokens: seen.tokens, info: seen.info, missing: seen.missing, checkedAt: a.clock.Now()})
+		}
 		return a.state.Load()
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	// Compare again with what is current now: another caller may have parsed the
+	// file meanwhile, or only noted that an older version of it was unchanged.
 	cur := a.state.Load()
-	if cur != seen && a.clock.Since(cur.checkedAt) < RecheckInterval {
-		return cur // another caller reloaded meanwhile
-	}
-	next := &fileState{tokens: cur.tokens, info: cur.info, checkedAt: a.clock.Now()}
-	switch tokens, err := upstream.NewCSV(a.path); {
+	info, statErr = os.Stat(a.path)
+	next := &fileState{tokens: cur.tokens, info: cur.info, missing: cur.missing, checkedAt: a.clock.Now()}
+	switch {
+	case cur.matches(info, statErr):
 	case statErr != nil:
 		next.missing = true
 		klog.FromContext(ctx).Error(statErr, "Keeping the tokens of the last good --token-auth-file", "path", a.path)
-	case err != nil:
-		// Remember the bad file, so that it is parsed again only once it changes.
-		next.info = info
-		klog.FromContext(ctx).Error(err, "Keeping the tokens of the last good --token-auth-file", "path", a.path)
 	default:
-		next.tokens, next.info = tokens, info
+		next.missing = false
+		if tokens, err := upstream.NewCSV(a.path); err != nil {
+			// Remember the bad file, so that it is parsed again only once it changes.
+			next.info = info
+			klog.FromContext(ctx).Error(err, "Keeping the tokens of the last good --token-auth-file", "path", a.path)
+		} else {
+			next.tokens, next.info = tokens, info
+		}
 	}
 	a.state.Store(next)
 	return next
+}
+
+// matches reports whether the file as just looked at (info or statErr) is the
+// one s was made from.
+func (s *fileState) matches(info os.FileInfo, statErr error) bool {
+	if statErr != nil {
+		return s.missing
+	}
+	return !s.missing && sameFile(info, s.info)
 }
 
 func sameFile(a, b os.FileInfo) bool {

@@ -105,3 +105,26 @@ func TestNewRefusesAMissingOrBadFile(t *testing.T) {
 		t.Error("New accepted a file with two columns")
 	}
 }
+
+// TestReloadWithAStaleViewStillParses: a caller that saw an old state finds the
+// file changed while another caller only noted, just before the change, that it
+// was unchanged; the new file must still be parsed.
+func TestReloadWithAStaleViewStillParses(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tokens.csv")
+	writeTokens(t, path, "tok-a,system:node:a,,system:nodes\n")
+	clk := testingclock.NewFakePassiveClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	a, err := New(path, clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, ctx := ktesting.NewTestContext(t)
+	stale := a.state.Load()
+	clk.SetTime(clk.Now().Add(RecheckInterval))
+	if a.reload(ctx, a.state.Load()) == stale {
+		t.Fatal("an unchanged file after RecheckInterval did not note the check")
+	}
+	writeTokens(t, path, "tok-a,system:node:a,,system:nodes\ntok-b,system:node:b,,system:nodes\n")
+	if _, ok, _ := a.reload(ctx, stale).tokens.AuthenticateToken(ctx, "tok-b"); !ok {
+		t.Fatal("the rewritten file was not parsed")
+	}
+}
