@@ -43,7 +43,10 @@ func expectUser(t *testing.T, a *Authenticator, token, name string, groups ...st
 	}
 }
 
-func TestAuthenticatorFollowsTheFile(t *testing.T) {
+// newTestAuthenticator is an Authenticator on a fake clock over a file that
+// holds tok-a for system:node:a.
+func newTestAuthenticator(t *testing.T) (string, *testingclock.FakePassiveClock, *Authenticator) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "tokens.csv")
 	writeTokens(t, path, "tok-a,system:node:a,,system:nodes\n")
 	clk := testingclock.NewFakePassiveClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
@@ -51,6 +54,11 @@ func TestAuthenticatorFollowsTheFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return path, clk, a
+}
+
+func TestAuthenticatorFollowsTheFile(t *testing.T) {
+	path, clk, a := newTestAuthenticator(t)
 	expectUser(t, a, "tok-a", "system:node:a", "system:nodes")
 	expectUser(t, a, "tok-b", "")
 
@@ -67,13 +75,7 @@ func TestAuthenticatorFollowsTheFile(t *testing.T) {
 }
 
 func TestAuthenticatorKeepsTheLastGoodFile(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "tokens.csv")
-	writeTokens(t, path, "tok-a,system:node:a,,system:nodes\n")
-	clk := testingclock.NewFakePassiveClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	a, err := New(path, clk)
-	if err != nil {
-		t.Fatal(err)
-	}
+	path, clk, a := newTestAuthenticator(t)
 
 	// Fewer than 3 columns is an error to upstream's parser.
 	writeTokens(t, path, "tok-c,only-two\n")
@@ -110,13 +112,7 @@ func TestNewRefusesAMissingOrBadFile(t *testing.T) {
 // file changed while another caller only noted, just before the change, that it
 // was unchanged; the new file must still be parsed.
 func TestReloadWithAStaleViewStillParses(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "tokens.csv")
-	writeTokens(t, path, "tok-a,system:node:a,,system:nodes\n")
-	clk := testingclock.NewFakePassiveClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	a, err := New(path, clk)
-	if err != nil {
-		t.Fatal(err)
-	}
+	path, clk, a := newTestAuthenticator(t)
 	_, ctx := ktesting.NewTestContext(t)
 	stale := a.state.Load()
 	clk.SetTime(clk.Now().Add(RecheckInterval))
